@@ -1,0 +1,43 @@
+"""Where the warehouse keeps its files: the one home of configuration.
+
+Every path derives from two environment variables, documented in the README:
+
+- `FACTORY_WAREHOUSE_HOME`: the data folder (default `data/` in the repository), holding
+  `inbox/` (exports land here), `raw/` (the immutable Parquet raw zone) and the DuckDB file.
+- `FACTORY_WAREHOUSE_DB`: the DuckDB work database (default `$FACTORY_WAREHOUSE_HOME/warehouse.duckdb`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths of one warehouse instance."""
+
+    home: Path
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def warehouse_path(self) -> Path:
+        override = os.environ.get("FACTORY_WAREHOUSE_DB")
+        return Path(override).resolve() if override else self.home / "warehouse.duckdb"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from `FACTORY_WAREHOUSE_HOME`, defaulting to `data/` in the repository."""
+        home = os.environ.get("FACTORY_WAREHOUSE_HOME")
+        return cls(home=Path(home).resolve() if home else REPO_ROOT / "data")
