@@ -59,7 +59,7 @@ llm_usage as (
         customer_id,
         call_date as usage_date,
         count(*) as llm_calls,
-        count(*) filter (where not is_priced) as unpriced_llm_calls,
+        sum(case when is_priced then 0 else 1 end) as unpriced_llm_calls,
         sum(total_input_tokens) as input_tokens,
         sum(uncached_input_tokens) as uncached_input_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
@@ -78,15 +78,15 @@ agent_activity as (
     select
         customer_id,
         point_date as usage_date,
-        sum(delta_value) filter (
-            where metric_name = 'droid.code.lines_modified'
+        sum(
+            case when metric_name = 'droid.code.lines_modified' then delta_value end
         ) as code_lines_modified,
-        sum(delta_value) filter (where metric_name = 'droid.git.commits') as git_commits,
-        sum(delta_value) filter (
-            where metric_name = 'droid.git.pull_requests'
+        sum(case when metric_name = 'droid.git.commits' then delta_value end) as git_commits,
+        sum(
+            case when metric_name = 'droid.git.pull_requests' then delta_value end
         ) as pull_requests,
-        sum(delta_value) filter (
-            where metric_name = 'droid.tool.invocations'
+        sum(
+            case when metric_name = 'droid.tool.invocations' then delta_value end
         ) as tool_invocations
 
     from metric_deltas

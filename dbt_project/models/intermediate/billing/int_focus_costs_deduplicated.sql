@@ -27,12 +27,11 @@ occurrences as (
 
 first_loads as (
 
-    select *
-    from occurrences
-    qualify row_number() over (
-        partition by focus_row_hash, occurrence_in_file
-        order by _loaded_at, _file_sha256, _line_number
-    ) = 1
+    {{ deduplicate(
+        'occurrences',
+        'focus_row_hash, occurrence_in_file',
+        '_loaded_at, _file_sha256, _line_number'
+    ) }}
 
 ),
 

@@ -9,12 +9,9 @@ customers as (
 
 latest_exports as (
 
-    select *
-    from customers
-    qualify row_number() over (
-        partition by customer_id
-        order by _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
+    {{ deduplicate(
+        'customers', 'customer_id', '_loaded_at desc, _file_sha256 desc, _line_number desc'
+    ) }}
 
 )
 

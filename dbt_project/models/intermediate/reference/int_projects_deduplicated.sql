@@ -9,12 +9,9 @@ projects as (
 
 latest_exports as (
 
-    select *
-    from projects
-    qualify row_number() over (
-        partition by project_id
-        order by _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
+    {{ deduplicate(
+        'projects', 'project_id', '_loaded_at desc, _file_sha256 desc, _line_number desc'
+    ) }}
 
 )
 

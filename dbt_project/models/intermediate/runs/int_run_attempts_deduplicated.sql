@@ -10,12 +10,11 @@ runs as (
 
 latest_snapshots as (
 
-    select *
-    from runs
-    qualify row_number() over (
-        partition by run_id, attempt
-        order by updated_at desc, _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
+    {{ deduplicate(
+        'runs',
+        'run_id, attempt',
+        'updated_at desc, _loaded_at desc, _file_sha256 desc, _line_number desc'
+    ) }}
 
 )
 

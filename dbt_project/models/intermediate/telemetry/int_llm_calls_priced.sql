@@ -2,6 +2,8 @@
 -- in force on the day of the call (model_prices seed, USD per million tokens):
 --   cost = uncached input x input price + cache reads x cache-read price
 --        + cache writes x cache-write price + billable output x output price
+-- Reasoning tokens are billed as output unless the seed gives them a price of their own
+-- (`reasoning_usd_per_mtok`), which then replaces the output price for them.
 -- Token containment follows the OTel GenAI conventions: `input_tokens` includes the cache read
 -- and cache creation tokens, and `output_tokens` includes the reasoning tokens. A sub-count
 -- larger than its total cannot be contained in it: that provider reported it disjointly, and it
@@ -28,13 +30,24 @@ llm_calls as (
         customer_id,
         project_id,
         run_id,
+        run_attempt,
         session_id,
         user_id,
         operation_name,
-        provider_name,
+        lower(provider_name) as provider_name,
         request_model,
         response_model,
+        session_mode,
+        service_name,
+        team_name,
+        repository_name,
+        template_name,
+        error_type,
+        is_error,
+        coalesce(resend_count, 0) as resend_count,
+        duration_ms,
         start_at,
+        end_at,
         cast(start_at as date) as call_date,
         coalesce(input_tokens, 0) as input_tokens,
         coalesce(output_tokens, 0) as output_tokens,
@@ -88,48 +101,58 @@ price_periods as (
         input_usd_per_mtok,
         output_usd_per_mtok,
         cache_read_usd_per_mtok,
-        cache_write_usd_per_mtok
+        cache_write_usd_per_mtok,
+        reasoning_usd_per_mtok
 
     from model_prices
 
 ),
 
-matched_prices as (
+price_candidates as (
 
     -- the price list names models without their dated snapshot suffix
     -- (`claude-sonnet-4-5` for `claude-sonnet-4-5-20250929`): the longest matching name wins
     select
         billable_tokens.trace_id,
         billable_tokens.span_id,
+        price_periods.provider as priced_provider,
         price_periods.model as priced_model,
         price_periods.effective_from as price_effective_from,
         price_periods.input_usd_per_mtok,
         price_periods.output_usd_per_mtok,
         price_periods.cache_read_usd_per_mtok,
-        price_periods.cache_write_usd_per_mtok
+        price_periods.cache_write_usd_per_mtok,
+        price_periods.reasoning_usd_per_mtok,
+        length(price_periods.model) as model_name_length
 
     from billable_tokens
     inner join price_periods
         on
             (
                 billable_tokens.provider_name is null
-                or lower(billable_tokens.provider_name) = price_periods.provider
+                or billable_tokens.provider_name = price_periods.provider
             )
             and (
                 billable_tokens.response_model = price_periods.model
                 or billable_tokens.request_model = price_periods.model
-                or starts_with(billable_tokens.response_model, price_periods.model || '-')
-                or starts_with(billable_tokens.request_model, price_periods.model || '-')
+                or substr(billable_tokens.response_model, 1, length(price_periods.model) + 1)
+                = price_periods.model || '-'
+                or substr(billable_tokens.request_model, 1, length(price_periods.model) + 1)
+                = price_periods.model || '-'
             )
             and billable_tokens.call_date >= price_periods.effective_from
             and (
                 price_periods.effective_to is null
                 or billable_tokens.call_date < price_periods.effective_to
             )
-    qualify row_number() over (
-        partition by billable_tokens.trace_id, billable_tokens.span_id
-        order by length(price_periods.model) desc, price_periods.provider
-    ) = 1
+
+),
+
+matched_prices as (
+
+    {{ deduplicate(
+        'price_candidates', 'trace_id, span_id', 'model_name_length desc, priced_provider'
+    ) }}
 
 ),
 
@@ -143,20 +166,47 @@ priced as (
         billable_tokens.uncached_input_tokens
         + billable_tokens.cache_read_tokens
         + billable_tokens.cache_write_tokens as total_input_tokens,
-        billable_tokens.uncached_input_tokens
-        * matched_prices.input_usd_per_mtok * 0.000001 as input_cost_usd,
-        billable_tokens.cache_read_tokens
-        * matched_prices.cache_read_usd_per_mtok * 0.000001 as cache_read_cost_usd,
-        billable_tokens.cache_write_tokens
-        * matched_prices.cache_write_usd_per_mtok * 0.000001 as cache_write_cost_usd,
-        billable_tokens.billable_output_tokens
-        * matched_prices.output_usd_per_mtok * 0.000001 as output_cost_usd
+        -- reasoning tokens are part of billable_output_tokens: billed apart when priced apart
+        case
+            when matched_prices.reasoning_usd_per_mtok is null then 0
+            else billable_tokens.reasoning_tokens
+        end as separately_priced_reasoning_tokens,
+        matched_prices.input_usd_per_mtok,
+        matched_prices.output_usd_per_mtok,
+        matched_prices.cache_read_usd_per_mtok,
+        matched_prices.cache_write_usd_per_mtok,
+        matched_prices.reasoning_usd_per_mtok
 
     from billable_tokens
     left join matched_prices
         on
             billable_tokens.trace_id = matched_prices.trace_id
             and billable_tokens.span_id = matched_prices.span_id
+
+),
+
+costed as (
+
+    select
+        *,
+        cast(
+            uncached_input_tokens * input_usd_per_mtok * 0.000001 as {{ money_type() }}
+        ) as input_cost_usd,
+        cast(
+            cache_read_tokens * cache_read_usd_per_mtok * 0.000001 as {{ money_type() }}
+        ) as cache_read_cost_usd,
+        cast(
+            cache_write_tokens * cache_write_usd_per_mtok * 0.000001 as {{ money_type() }}
+        ) as cache_write_cost_usd,
+        cast(
+            (billable_output_tokens - separately_priced_reasoning_tokens)
+            * output_usd_per_mtok * 0.000001
+            + separately_priced_reasoning_tokens
+            * coalesce(reasoning_usd_per_mtok, 0) * 0.000001
+            as {{ money_type() }}
+        ) as output_cost_usd
+
+    from priced
 
 ),
 
@@ -167,10 +217,10 @@ final as (
         total_input_tokens + billable_output_tokens as total_tokens,
         cast(
             input_cost_usd + cache_read_cost_usd + cache_write_cost_usd + output_cost_usd
-            as decimal(38, 12)
+            as {{ money_type() }}
         ) as ai_cost_usd
 
-    from priced
+    from costed
 
 )
 

@@ -15,12 +15,11 @@ metric_points as (
 
 distinct_points as (
 
-    select *
-    from metric_points
-    qualify row_number() over (
-        partition by series_key, start_at, time_at
-        order by _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
+    {{ deduplicate(
+        'metric_points',
+        'series_key, start_at, time_at',
+        '_loaded_at desc, _file_sha256 desc, _line_number desc'
+    ) }}
 
 ),
 

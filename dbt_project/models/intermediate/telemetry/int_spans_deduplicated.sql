@@ -9,12 +9,9 @@ spans as (
 
 distinct_spans as (
 
-    select *
-    from spans
-    qualify row_number() over (
-        partition by trace_id, span_id
-        order by _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
+    {{ deduplicate(
+        'spans', 'trace_id, span_id', '_loaded_at desc, _file_sha256 desc, _line_number desc'
+    ) }}
 
 )
 

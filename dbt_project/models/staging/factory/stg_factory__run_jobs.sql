@@ -20,7 +20,7 @@ renamed as (
         status as job_status,
 
         ---------- numerics
-        date_diff('second', started_at, finished_at) as job_duration_seconds,
+        {{ dbt.datediff('started_at', 'finished_at', 'second') }} as job_duration_seconds,
 
         ---------- timestamps
         started_at,

@@ -21,7 +21,7 @@ renamed as (
         status as step_status,
 
         ---------- numerics
-        date_diff('second', started_at, finished_at) as step_duration_seconds,
+        {{ dbt.datediff('started_at', 'finished_at', 'second') }} as step_duration_seconds,
 
         ---------- timestamps
         started_at,

@@ -28,7 +28,7 @@ renamed as (
         ---------- numerics
         cpu_seconds,
         memory_gib_seconds,
-        date_diff('second', started_at, finished_at) as run_duration_seconds,
+        {{ dbt.datediff('started_at', 'finished_at', 'second') }} as run_duration_seconds,
 
         ---------- booleans
         attempt > 1 as is_retry,

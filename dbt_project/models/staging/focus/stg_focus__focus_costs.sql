@@ -6,9 +6,10 @@ source as (
         *,
         -- fingerprint of the cost row's content without the lineage of the file that carried
         -- it: an identical row in a re-exported file has the same hash (FOCUS has no row key)
-        md5(to_json(struct_pack(
-            *columns(* exclude (_source_file, _file_sha256, _line_number, _loaded_at, load_date))
-        ))) as focus_row_hash
+        {{ row_fingerprint(
+            source('focus', 'focus_costs'),
+            ['_source_file', '_file_sha256', '_line_number', '_loaded_at', 'load_date']
+        ) }} as focus_row_hash
 
     from {{ source('focus', 'focus_costs') }}
 
@@ -29,7 +30,7 @@ renamed as (
         RegionId as region_id,
         CommitmentDiscountId as commitment_discount_id,
         CapacityReservationId as capacity_reservation_id,
-        json_extract_string(Tags, '$."factory:customer"') as tag_customer_id,
+        {{ json_extract_text('Tags', 'factory:customer') }} as tag_customer_id,
 
         ---------- strings
         ProviderName as provider_name,
@@ -66,8 +67,8 @@ renamed as (
         CommitmentDiscountUnit as commitment_discount_unit,
         CapacityReservationStatus as capacity_reservation_status,
         Tags as tags_json,
-        json_extract_string(Tags, '$."factory:component"') as tag_component,
-        json_extract_string(Tags, '$."factory:worker-pool"') as tag_worker_pool,
+        {{ json_extract_text('Tags', 'factory:component') }} as tag_component,
+        {{ json_extract_text('Tags', 'factory:worker-pool') }} as tag_worker_pool,
         extra_columns_json,
 
         ---------- numerics

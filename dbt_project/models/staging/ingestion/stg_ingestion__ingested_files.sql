@@ -31,7 +31,7 @@ renamed as (
         load_date,
 
         ---------- timestamps
-        make_timestamp(file_mtime_ns // 1000) as file_modified_at,
+        {{ epoch_us_to_timestamp('file_mtime_ns // 1000') }} as file_modified_at,
         loaded_at
 
     from source

@@ -19,8 +19,10 @@ renamed as (
         source as source_name,
         source_file,
         -- `reason` is a machine-readable code, then ': ' and the detail
-        split_part(reason, ': ', 1) as reason_code,
-        nullif(substr(reason, length(split_part(reason, ': ', 1)) + 3), '') as reason_detail,
+        {{ dbt.split_part('reason', "': '", 1) }} as reason_code,
+        nullif(
+            substr(reason, length({{ dbt.split_part('reason', "': '", 1) }}) + 3), ''
+        ) as reason_detail,
         payload,
 
         ---------- numerics

@@ -30,6 +30,8 @@ renamed as (
         tool_name,
         mcp_server,
         skill_name,
+        {{ json_extract_text('attributes_json', 'slash_command.name') }} as slash_command_name,
+        {{ json_extract_text('attributes_json', 'hook.name') }} as hook_name,
         operation_name,
         provider_name,
         request_model,

@@ -38,6 +38,7 @@ renamed as (
         session_mode,
         team as team_name,
         repository as repository_name,
+        {{ json_extract_text('attributes_json', 'factory.template') }} as template_name,
         attributes_json,
 
         ---------- numerics
@@ -46,7 +47,16 @@ renamed as (
         cache_read_input_tokens,
         cache_creation_input_tokens,
         reasoning_output_tokens,
-        date_diff('microsecond', start_at, end_at) / 1000.0 as duration_ms,
+        {{ dbt.datediff('start_at', 'end_at', 'microsecond') }} / 1000.0 as duration_ms,
+        {{ dbt.safe_cast(
+            json_extract_text('attributes_json', 'factory.run.attempt'), dbt.type_int()
+        ) }} as run_attempt,
+        coalesce(
+            {{ dbt.safe_cast(
+                json_extract_text('attributes_json', 'http.request.resend_count'), dbt.type_int()
+            ) }},
+            0
+        ) as resend_count,
 
         ---------- booleans
         -- a model call of its own; `invoke_agent` spans may carry the summed usage of the calls

@@ -1,0 +1,73 @@
+-- Every allocation row of every method, at the finest grain: day x cost component x cost pool
+-- (worker pool, LLM provider, dedicated customer or 'all') x cost class x billing currency x
+-- cost object. Amounts in the billing currency, and in USD (exchange_rates seed).
+with
+
+ai_allocations as (
+
+    select * from {{ ref('int_cost_allocations_ai') }}
+
+),
+
+data_plane_allocations as (
+
+    select * from {{ ref('int_cost_allocations_data_plane') }}
+
+),
+
+platform_allocations as (
+
+    select * from {{ ref('int_cost_allocations_platform') }}
+
+),
+
+shared_allocations as (
+
+    select * from {{ ref('int_cost_allocations_shared') }}
+
+),
+
+allocations as (
+
+    select * from ai_allocations
+    union all
+    select * from data_plane_allocations
+    union all
+    select * from platform_allocations
+    union all
+    select * from shared_allocations
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key([
+            'cost_date', 'cost_component', 'cost_pool', 'cost_class', 'billing_currency',
+            'cost_object_type', 'cost_object_id'
+        ]) }} as allocation_line_id,
+        cost_date,
+        cost_component,
+        cost_pool,
+        cost_class,
+        billing_currency,
+        cost_object_type,
+        cost_object_id,
+        customer_id,
+        project_id,
+        allocation_method,
+        is_estimated,
+        driver_quantity,
+        usd_per_unit,
+        cast(allocated_effective_cost as {{ money_type() }}) as allocated_effective_cost,
+        cast(allocated_billed_cost as {{ money_type() }}) as allocated_billed_cost,
+        cast(allocated_effective_cost * usd_per_unit as {{ money_type() }})
+            as allocated_cost_usd,
+        cast(allocated_billed_cost * usd_per_unit as {{ money_type() }})
+            as allocated_billed_cost_usd
+
+    from allocations
+
+)
+
+select * from final

@@ -1,0 +1,182 @@
+-- Shared (untagged) cost per cost object: cost nobody tagged (monitoring, security, a bastion
+-- host, every row of a bill without factory tags, data-plane rows without a pool, invoices of
+-- AI services that are not an LLM provider of the factory) is never dropped. It is shared in
+-- proportion to the infrastructure cost already allocated directly to each cost object that day
+-- (data plane, control plane, storage, network, dedicated; idle and unallocated excluded), so
+-- who uses more infrastructure carries more overhead. With `cost_allocation_mode:
+-- fixed_variable` its fixed part goes by `fixed_cost_allocation_method` instead. A day without
+-- any direct allocation (e.g. a bill without any factory activity) leaves it unallocated.
+{%- set mode = var('cost_allocation_mode', 'standard') %}
+{%- set fixed_method = var('fixed_cost_allocation_method', 'even_customers') %}
+{%- set fixed_part_method = 'proportional_to_direct_cost' %}
+{%- if mode == 'fixed_variable' %}{% set fixed_part_method = fixed_method %}{% endif %}
+with
+
+cost_pools as (
+
+    select * from {{ ref('int_cost_pools_daily') }}
+    where cost_component = 'shared'
+
+),
+
+targets as (
+
+    select * from {{ ref('int_allocation_targets_daily') }}
+
+),
+
+data_plane_allocations as (
+
+    select * from {{ ref('int_cost_allocations_data_plane') }}
+
+),
+
+platform_allocations as (
+
+    select * from {{ ref('int_cost_allocations_platform') }}
+
+),
+
+direct_allocations as (
+
+    select * from data_plane_allocations
+    union all
+    select * from platform_allocations
+
+),
+
+direct_cost_targets as (
+
+    select
+        cost_date,
+        'proportional_to_direct_cost' as allocation_method,
+        cost_object_type,
+        cost_object_id,
+        max(customer_id) as customer_id,
+        max(project_id) as project_id,
+        cast(
+            sum(allocated_effective_cost * coalesce(usd_per_unit, 0)) as {{ dbt.type_float() }}
+        ) as weight
+
+    from direct_allocations
+    where cost_object_type in ('run', 'session', 'customer')
+    group by cost_date, cost_object_type, cost_object_id
+
+),
+
+all_targets as (
+
+    select * from targets
+    union all
+    select * from direct_cost_targets
+
+),
+
+pool_methods as (
+
+    select
+        *,
+        case
+            when cost_class = 'fixed' then '{{ fixed_part_method }}'
+            else 'proportional_to_direct_cost'
+        end as allocation_method
+
+    from cost_pools
+
+),
+
+pool_targets as (
+
+    select
+        pool_methods.*,
+        all_targets.cost_object_type,
+        all_targets.cost_object_id,
+        all_targets.customer_id,
+        all_targets.project_id,
+        all_targets.weight
+
+    from pool_methods
+    inner join all_targets
+        on
+            pool_methods.cost_date = all_targets.cost_date
+            and pool_methods.allocation_method = all_targets.allocation_method
+    where all_targets.weight > 0
+
+),
+
+allocated as (
+
+    {{ allocate_proportionally(
+        'pool_targets',
+        ['cost_date', 'cost_component', 'cost_pool', 'cost_class', 'billing_currency'],
+        'weight',
+        ['effective_cost', 'billed_cost'],
+        'cost_object_id'
+    ) }}
+
+),
+
+allocated_rows as (
+
+    select
+        cost_date,
+        cost_component,
+        cost_pool,
+        cost_class,
+        billing_currency,
+        usd_per_unit,
+        cost_object_type,
+        cost_object_id,
+        customer_id,
+        project_id,
+        allocation_method,
+        false as is_estimated,
+        weight as driver_quantity,
+        allocated_effective_cost,
+        allocated_billed_cost
+
+    from allocated
+
+),
+
+unallocated_rows as (
+
+    select
+        cost_date,
+        cost_component,
+        cost_pool,
+        cost_class,
+        billing_currency,
+        usd_per_unit,
+        'unallocated' as cost_object_type,
+        '__unallocated__' as cost_object_id,
+        '__unallocated__' as customer_id,
+        cast(null as {{ dbt.type_string() }}) as project_id,
+        allocation_method,
+        false as is_estimated,
+        cast(null as {{ dbt.type_float() }}) as driver_quantity,
+        effective_cost as allocated_effective_cost,
+        billed_cost as allocated_billed_cost
+
+    from pool_methods
+    where not exists (
+        select 1
+        from pool_targets
+        where
+            pool_targets.cost_date = pool_methods.cost_date
+            and pool_targets.cost_pool = pool_methods.cost_pool
+            and pool_targets.cost_class = pool_methods.cost_class
+            and pool_targets.billing_currency = pool_methods.billing_currency
+    )
+
+),
+
+allocations as (
+
+    select * from allocated_rows
+    union all
+    select * from unallocated_rows
+
+)
+
+select * from allocations

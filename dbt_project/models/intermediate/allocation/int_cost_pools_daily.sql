@@ -1,0 +1,30 @@
+-- What there is to allocate: the FOCUS cost of each day, cost component, cost pool (worker pool,
+-- LLM provider, dedicated customer, or 'all'), cost class and billing currency.
+with
+
+focus_costs_daily as (
+
+    select * from {{ ref('int_focus_costs_daily') }}
+
+),
+
+pools as (
+
+    select
+        cost_date,
+        cost_component,
+        cost_pool,
+        cost_class,
+        billing_currency,
+        max(usd_per_unit) as usd_per_unit,
+        count(*) as cost_lines,
+        sum(provisioned_seconds) as provisioned_seconds,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost
+
+    from focus_costs_daily
+    group by cost_date, cost_component, cost_pool, cost_class, billing_currency
+
+)
+
+select * from pools

@@ -1,0 +1,26 @@
+-- Worker time per day, worker pool and run: the usage driver of the data-plane allocation.
+with
+
+attempt_days as (
+
+    select * from {{ ref('int_run_attempts_split_by_day') }}
+
+),
+
+usage as (
+
+    select
+        usage_date,
+        worker_pool,
+        run_id,
+        max(customer_id) as customer_id,
+        max(project_id) as project_id,
+        sum(busy_seconds) as busy_seconds
+
+    from attempt_days
+    where worker_pool is not null and busy_seconds > 0
+    group by usage_date, worker_pool, run_id
+
+)
+
+select * from usage

@@ -1,0 +1,57 @@
+-- The time each started run attempt held its worker, cut at the full UTC hours: one row per
+-- attempt and hour it was busy. The busy side of the capacity utilisation per pool and hour.
+with
+
+run_attempts as (
+
+    select * from {{ ref('int_run_attempts_deduplicated') }}
+
+),
+
+busy_intervals as (
+
+    select
+        run_id,
+        attempt,
+        customer_id,
+        worker_pool,
+        started_at as busy_from_at,
+        coalesce(finished_at, updated_at) as busy_to_at
+
+    from run_attempts
+    where started_at is not null and coalesce(finished_at, updated_at) >= started_at
+
+),
+
+hours as (
+
+    {{ hour_series(
+        '(select min(busy_from_at) from busy_intervals)',
+        '(select max(busy_to_at) from busy_intervals)'
+    ) }}
+
+),
+
+split as (
+
+    select
+        busy_intervals.run_id,
+        busy_intervals.attempt,
+        hours.hour_start_at,
+        busy_intervals.customer_id,
+        busy_intervals.worker_pool,
+        {{ dbt.datediff(
+            'greatest(busy_intervals.busy_from_at, hours.hour_start_at)',
+            'least(busy_intervals.busy_to_at, ' ~ dbt.dateadd('hour', 1, 'hours.hour_start_at') ~ ')',
+            'millisecond'
+        ) }} / 1000.0 as busy_seconds
+
+    from busy_intervals
+    inner join hours
+        on
+            {{ dbt.date_trunc('hour', 'busy_intervals.busy_from_at') }} <= hours.hour_start_at
+            and busy_intervals.busy_to_at > hours.hour_start_at
+
+)
+
+select * from split

@@ -1,0 +1,33 @@
+-- Estimated LLM cost per day, provider and cost object: the run a call belongs to
+-- (factory.run.id), else its session. The driver of the AI invoice allocation.
+with
+
+llm_calls as (
+
+    select * from {{ ref('int_llm_calls_priced') }}
+
+),
+
+costs as (
+
+    select
+        call_date,
+        coalesce(provider_name, 'unknown') as provider_name,
+        case when run_id is not null then 'run' else 'session' end as cost_object_type,
+        coalesce(run_id, session_id, trace_id) as cost_object_id,
+        max(customer_id) as customer_id,
+        max(project_id) as project_id,
+        count(*) as llm_calls,
+        sum(case when is_priced then 0 else 1 end) as unpriced_llm_calls,
+        cast(sum(coalesce(ai_cost_usd, 0)) as {{ money_type() }}) as estimated_cost_usd
+
+    from llm_calls
+    group by
+        call_date,
+        coalesce(provider_name, 'unknown'),
+        case when run_id is not null then 'run' else 'session' end,
+        coalesce(run_id, session_id, trace_id)
+
+)
+
+select * from costs
