@@ -1,4 +1,4 @@
-"""Schemas of the raw zone: one Parquet table per source table, the contract between ingestion and dbt.
+"""Schemas of the raw zone: one Parquet table per source table, the ingestion-dbt contract.
 
 Every raw row carries lineage columns (`_source_file`, `_file_sha256`, `_line_number`,
 `_loaded_at`); the `load_date` partition comes from the directory name
@@ -24,8 +24,8 @@ def _schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema([*fields, *LINEAGE_FIELDS])
 
 
-def _f(name: str, type_: pa.DataType = pa.string()) -> pa.Field:
-    return pa.field(name, type_)
+def _f(name: str, type_: pa.DataType | None = None) -> pa.Field:
+    return pa.field(name, type_ or pa.string())
 
 
 RUNS = _schema(

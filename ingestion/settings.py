@@ -4,7 +4,8 @@ Every path derives from two environment variables, documented in the README:
 
 - `FACTORY_WAREHOUSE_HOME`: the data folder (default `data/` in the repository), holding
   `inbox/` (exports land here), `raw/` (the immutable Parquet raw zone) and the DuckDB file.
-- `FACTORY_WAREHOUSE_DB`: the DuckDB work database (default `$FACTORY_WAREHOUSE_HOME/warehouse.duckdb`).
+- `FACTORY_WAREHOUSE_DB`: the DuckDB work database
+  (default `$FACTORY_WAREHOUSE_HOME/warehouse.duckdb`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,116 @@
+"""`register_raw_views`: the raw zone as the `raw` schema of the DuckDB warehouse."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.errors import IngestionError
+from ingestion.schemas import RAW_TABLES
+from ingestion.warehouse import register_raw_views
+from tests.ingestion_helpers import FOCUS_SAMPLE, NOW, ingest, run_record, write_jsonl
+
+KINDS = "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
+FOCUS_COLUMNS = (
+    "select column_name, data_type from information_schema.columns "
+    "where table_schema = 'raw' and table_name = 'focus_costs'"
+)
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    connection = duckdb.connect(str(db), read_only=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def test_every_raw_table_exists_even_without_files(tmp_path: Path):
+    db = tmp_path / "warehouse.duckdb"
+
+    counts = register_raw_views(db, tmp_path / "raw")
+
+    assert counts == dict.fromkeys(RAW_TABLES, 0)
+    kinds = dict(query(db, KINDS))
+    assert kinds == dict.fromkeys(RAW_TABLES, "BASE TABLE")
+    columns = dict(query(db, FOCUS_COLUMNS))
+    assert columns["BilledCost"] == "DECIMAL(38,12)"
+    assert columns["ChargePeriodStart"] == "TIMESTAMP"
+    assert columns["load_date"] == "DATE"
+
+
+def test_views_over_loaded_tables_with_counts_and_exact_costs(tmp_path: Path):
+    inbox, raw, db = tmp_path / "inbox", tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    register_raw_views(db, raw)  # first all empty tables, then views replace them
+    (inbox / "billing").mkdir(parents=True)
+    shutil.copy(FOCUS_SAMPLE, inbox / "billing/focus.csv")
+    write_jsonl(inbox / "runs/r.jsonl", [run_record(), run_record(attempt="two")])
+    ingest(inbox, raw, "billing")
+    ingest(inbox, raw, "runs")
+
+    counts = register_raw_views(db, raw)
+
+    assert counts["focus_costs"] == 1000
+    assert (counts["runs"], counts["run_jobs"], counts["run_steps"]) == (1, 1, 2)
+    assert (counts["quarantine"], counts["ingest_manifest"]) == (1, 2)
+    assert counts["spans"] == 0
+    (total,) = query(
+        db, "select sum(BilledCost), sum(EffectiveCost), min(load_date) from raw.focus_costs"
+    )
+    assert total == (Decimal("20.520226728990"), Decimal("14.976514185860"), NOW.date())
+    kinds = dict(query(db, KINDS))
+    assert kinds["focus_costs"] == "VIEW" and kinds["spans"] == "BASE TABLE"
+    (row,) = query(db, "select typeof(load_date), typeof(queued_at), _source_file from raw.runs")
+    assert row == ("DATE", "TIMESTAMP", "runs/r.jsonl")
+
+
+def test_registering_a_subset_returns_its_counts(tmp_path: Path):
+    inbox, raw, db = tmp_path / "inbox", tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    write_jsonl(inbox / "runs/r.jsonl", [run_record()])
+    ingest(inbox, raw, "runs")
+
+    assert register_raw_views(db, raw, ["runs", "ingest_manifest"]) == {
+        "runs": 1,
+        "ingest_manifest": 1,
+    }
+    assert query(db, "select count(*) from raw.runs where load_date = date '2026-11-02'") == [(1,)]
+    assert date(2026, 11, 2) == NOW.date()
+    with pytest.raises(IngestionError, match="unknown raw table"):
+        register_raw_views(db, raw, ["invoices"])
+
+
+def test_a_raw_dir_with_a_quote_in_its_path(tmp_path: Path):
+    inbox, raw, db = tmp_path / "inbox", tmp_path / "o'brien" / "raw", tmp_path / "w.duckdb"
+    write_jsonl(inbox / "runs/r.jsonl", [run_record()])
+    ingest(inbox, raw, "runs")
+
+    assert register_raw_views(db, raw, ["runs"]) == {"runs": 1}
+
+
+def test_a_warehouse_locked_by_another_process_is_a_clear_error(tmp_path: Path):
+    db = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(IngestionError, match="DuckDB allows one writer"):
+            register_raw_views(db, tmp_path / "raw")
+    finally:
+        holder.kill()
+        holder.wait()
