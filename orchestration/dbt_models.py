@@ -1,0 +1,79 @@
+"""dbt models as Dagster assets: one `DbtProject`, one translator, `dbt build` streamed.
+
+dbt tests become asset checks. dbt sources translate to the ingestion assets' keys (`raw/<table>`).
+"""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.raw_assets import raw_asset_key
+from orchestration.resources import DUCKDB_WRITER_POOL
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt installed next to this interpreter: the venv need not be on PATH (`make`, CI, cron).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_resource() -> DbtCliResource:
+    """The dbt CLI resource on this repository's project."""
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    watched = ("models", "macros", "seeds", "tests", "analyses", "snapshots")
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in watched:
+        files.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return max(p.stat().st_mtime for p in files if p.exists())
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """Parses the dbt project when its manifest is missing or older than any project file.
+
+    `prepare_if_dev()` only re-parses under `dagster dev`; the CLI, tests and
+    `dagster asset materialize` would otherwise load a stale manifest and miss new models.
+    """
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
+        project.project_dir
+    ):
+        dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return manifest
+
+
+class FactoryDbtTranslator(DagsterDbtTranslator):
+    """Sources map to the ingestion assets; models are grouped by layer (staging, marts, …)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return raw_asset_key(dbt_resource_props["name"])
+        return dg.AssetKey([dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        # fqn: [project, layer, area?, model]
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics-engineering"]
+
+
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=FactoryDbtTranslator(),
+    pool=DUCKDB_WRITER_POOL,
+)
+def dbt_warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds (runs and tests) the selected dbt models on the DuckDB work database."""
+    yield from dbt.cli(["build"], context=context).stream()

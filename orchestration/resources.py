@@ -1,0 +1,27 @@
+"""Resources shared by every asset: where the warehouse lives, and the one writer pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from ingestion.settings import Settings
+
+# DuckDB allows one writer per file, and while it writes nobody else can even open it: every
+# asset that opens the work database runs in this pool, limited to 1 slot in dagster.yaml.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Paths of the warehouse instance (see `ingestion.settings`)."""
+
+    home: str
+
+    @classmethod
+    def from_env(cls) -> WarehouseResource:
+        return cls(home=str(Settings.from_env().home))
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(home=Path(self.home))

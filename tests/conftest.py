@@ -1,0 +1,51 @@
+"""Shared fixtures: an isolated warehouse home per test, and a small generated inbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures"
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def warehouse_environment(home: Path) -> dict[str, str]:
+    """Environment that points ingestion, dbt and Dagster at the warehouse in `home`."""
+    return {
+        "FACTORY_WAREHOUSE_HOME": str(home),
+        "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(REPO_ROOT),
+        "DAGSTER_STORAGE_DIR": str(home / "dagster" / "storage"),
+        "DAGSTER_COMPUTE_LOGS_DIR": str(home / "dagster" / "logs"),
+        "DO_NOT_TRACK": "1",
+    }
+
+
+@pytest.fixture
+def warehouse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty warehouse home in a temporary directory, set in the environment."""
+    home = tmp_path / "warehouse"
+    home.mkdir()
+    for name, value in warehouse_environment(home).items():
+        monkeypatch.setenv(name, value)
+    return home
+
+
+# A fixed end date keeps generated data identical from one day to the next.
+SAMPLE_END_DATE = date(2026, 10, 31)
+
+
+@pytest.fixture(scope="session")
+def small_inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A generated inbox (14 days, 3 customers) shared read-only by the end-to-end tests."""
+    from ingestion.generator import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, days=14, customers=3, seed=11, scale=0.3, end_date=SAMPLE_END_DATE)
+    yield out

@@ -1,0 +1,136 @@
+"""The Dagster layer: one lineage graph, a full materialisation, the schedule and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.conftest import REPO_ROOT, warehouse_environment
+
+
+def test_dbt_sources_are_the_ingestion_assets():
+    from orchestration.definitions import defs
+    from orchestration.raw_assets import ingestion_assets
+
+    ingestion_keys = {key for asset in ingestion_assets for key in asset.keys}
+    graph = defs.resolve_asset_graph()
+    dbt_keys = {
+        key
+        for key in graph.get_all_asset_keys()
+        if "dbt" in (graph.get(key).kinds or set()) and key not in ingestion_keys
+    }
+    upstream_of_dbt = {
+        parent for key in dbt_keys for parent in graph.get(key).parent_keys
+    } - dbt_keys
+    assert upstream_of_dbt, "dbt models read nothing"
+    # Every dbt source resolves to an ingestion asset: no dangling external raw asset.
+    assert upstream_of_dbt <= ingestion_keys, upstream_of_dbt - ingestion_keys
+    assert dg.AssetKey(["customer_daily_usage"]) in dbt_keys
+
+
+def test_dbt_tests_become_asset_checks():
+    from orchestration.definitions import defs
+
+    checks = defs.resolve_asset_graph().asset_check_keys
+    mart_checks = [c for c in checks if c.asset_key == dg.AssetKey(["customer_daily_usage"])]
+    assert len(mart_checks) >= 2  # at least the primary key's unique and not_null
+
+
+def test_daily_schedule_requests_a_refresh_run():
+    from orchestration.definitions import daily_refresh_schedule, defs
+
+    with dg.build_schedule_context(scheduled_execution_time=None) as context:
+        result = daily_refresh_schedule.evaluate_tick(context)
+    assert len(result.run_requests) == 1
+    assert daily_refresh_schedule.job_name == "refresh_warehouse"
+    assert daily_refresh_schedule.execution_timezone == "UTC"
+    assert defs.resolve_job_def("refresh_warehouse") is not None
+
+
+def test_full_materialisation_in_a_temporary_directory(small_inbox: Path, warehouse_home: Path):
+    from orchestration.definitions import build_definitions, defs
+    from orchestration.resources import WarehouseResource
+
+    shutil.copytree(small_inbox / "inbox", warehouse_home / "inbox")
+    local_defs = build_definitions(WarehouseResource(home=str(warehouse_home)))
+    job = local_defs.resolve_job_def("refresh_warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        materialized = {
+            e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+        }
+        checks = [
+            e.event_specific_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
+    all_assets = defs.resolve_asset_graph().get_all_asset_keys()
+    assert materialized == set(all_assets)
+    assert checks and all(check.passed for check in checks)
+
+    # The mart agrees with the generator's own record of what it sent (truth/summary.json),
+    # computed independently of ingestion and dbt.
+    truth = json.loads((small_inbox / "truth" / "summary.json").read_text())
+    with duckdb.connect(str(warehouse_home / "warehouse.duckdb"), read_only=True) as con:
+        ai_cost = dict(
+            con.execute(
+                "select customer_id, sum(ai_cost_usd)::double from marts.customer_daily_usage "
+                "group by all"
+            ).fetchall()
+        )
+        lines_modified, commits = con.execute(
+            "select sum(code_lines_modified), sum(git_commits) from marts.customer_daily_usage"
+        ).fetchall()[0]
+    expected_cost = truth["llm"]["list_cost_usd_by_customer"]
+    assert set(ai_cost) == set(expected_cost)  # including the explicit `unattributed`
+    for customer, cost in expected_cost.items():
+        assert ai_cost[customer] == pytest.approx(cost, abs=0.01), customer
+    # Cumulative metric series are exported many times but count once.
+    assert lines_modified == truth["metrics_truth"]["droid.code.lines_modified"]
+    assert commits == truth["metrics_truth"]["droid.git.commits"]
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {"PATH": str(Path(sys.executable).parent), **warehouse_environment(home)}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("factory-warehouse")), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("command", ["generate", "ingest", "build", "demo", "summary"])
+def test_every_cli_command_has_help(command: str, tmp_path: Path):
+    completed = _cli(command, "--help", home=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "Usage:" in completed.stdout
+
+
+def test_ingest_without_an_inbox_says_what_to_do(tmp_path: Path):
+    completed = _cli("ingest", "--home", str(tmp_path / "empty"), home=tmp_path)
+    assert completed.returncode != 0
+    assert "no inbox at" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_demo_materialises_everything_on_the_local_instance(tmp_path: Path):
+    home = tmp_path / "demo"
+    completed = _cli("demo", "--days", "3", "--customers", "2", "--home", str(home), home=home)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    output = completed.stdout + completed.stderr
+    assert "customer_daily_usage" in output
+    assert "total cost by component" in output.lower()
+    # The run is recorded in the instance that dagster.yaml configures, as `dagster dev` shows it.
+    runs_db = home / "dagster" / "storage" / "runs.db"
+    assert runs_db.exists()
