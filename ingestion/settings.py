@@ -3,7 +3,8 @@
 Every path derives from two environment variables, documented in the README:
 
 - `FACTORY_WAREHOUSE_HOME`: the data folder (default `data/` in the repository), holding
-  `inbox/` (exports land here), `raw/` (the immutable Parquet raw zone) and the DuckDB file.
+  `inbox/` (exports land here), `raw/` (the immutable Parquet raw zone), the DuckDB work file,
+  `serving/` (the published snapshot readers open) and `alerts/`.
 - `FACTORY_WAREHOUSE_DB`: the DuckDB work database
   (default `$FACTORY_WAREHOUSE_HOME/warehouse.duckdb`).
 """
@@ -36,6 +37,20 @@ class Settings:
     def warehouse_path(self) -> Path:
         override = os.environ.get("FACTORY_WAREHOUSE_DB")
         return Path(override).resolve() if override else self.home / "warehouse.duckdb"
+
+    @property
+    def serving_dir(self) -> Path:
+        """Published snapshot for readers: `warehouse.duckdb` and `parquet/<mart>.parquet`."""
+        return self.home / "serving"
+
+    @property
+    def serving_path(self) -> Path:
+        return self.serving_dir / "warehouse.duckdb"
+
+    @property
+    def alerts_dir(self) -> Path:
+        """Raised alerts, the delivery log and the outbox (see `orchestration.alerts`)."""
+        return self.home / "alerts"
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.dbt_models import dbt_resource, dbt_warehouse_models
-from orchestration.raw_assets import ingestion_assets
+from orchestration.inbox.assets import ingestion_assets
+from orchestration.models.assets import dbt_resource, dbt_warehouse_models
 from orchestration.resources import WarehouseResource
 
 # Everything, upstream first: ingestion, then the dbt build (models, seeds, tests as checks).

@@ -17,7 +17,7 @@ from tests.conftest import REPO_ROOT, warehouse_environment
 
 def test_dbt_sources_are_the_ingestion_assets():
     from orchestration.definitions import defs
-    from orchestration.raw_assets import ingestion_assets
+    from orchestration.inbox.assets import ingestion_assets
 
     ingestion_keys = {key for asset in ingestion_assets for key in asset.keys}
     graph = defs.resolve_asset_graph()

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.raw_assets import raw_asset_key
+from orchestration.inbox.assets import raw_asset_key
 from orchestration.resources import DUCKDB_WRITER_POOL
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
