@@ -23,7 +23,7 @@ def split_part(string_text, delimiter_text, part_number):
     return f"split_part({string_text}, {delimiter_text}, {part_number})"
 
 
-def hash(field):  # noqa: A001 - the name of dbt's macro
+def hash(field):
     return f"md5(cast({field} as varchar))"
 
 
