@@ -14,13 +14,15 @@ Hidden files (`.name`) and files that are still being written (`*.tmp`, `*.part`
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -112,8 +114,12 @@ def ingest_source(
     *,
     now: datetime | None = None,
     on_file: Callable[[str], None] | None = None,
+    export_dates: Container[date] | None = None,
 ) -> SourceIngestResult:
     """Ingest the new files of `inbox_dir/<source>/` into the raw zone at `raw_dir`.
+
+    `export_dates` restricts the run to files whose `export_date` is in it (a Dagster daily
+    partition); by default every new file is ingested.
 
     `now` is the load time (default: the current time; an aware datetime is converted to UTC):
     it stamps `_loaded_at`, picks the `load_date` partition and bounds future timestamps.
@@ -136,7 +142,9 @@ def ingest_source(
         manifest = raw_zone.read_manifest(raw_dir)
         raw_zone.sweep_orphans(raw_dir, manifest.by_sha)
         try:
-            for path in _inbox_files(inbox_dir / source):
+            for path in inbox_files(inbox_dir, source):
+                if export_dates is not None and export_date(path) not in export_dates:
+                    continue
                 _ingest_file(source, path, inbox_dir, raw_dir, loaded_at, manifest, result, notify)
         finally:
             raw_zone.save_manifest_index(raw_dir, manifest)
@@ -152,9 +160,10 @@ def _check_inbox(inbox_dir: Path) -> None:
         )
 
 
-def _inbox_files(folder: Path) -> list[Path]:
+def inbox_files(inbox_dir: Path, source: str) -> list[Path]:
     """The files of a source folder (and its sub-folders), sorted by path; hidden and in-progress
     files left out."""
+    folder = inbox_dir / source
     if not folder.is_dir():
         return []
     files = []
@@ -301,6 +310,22 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_DAY_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTH_IN_NAME = re.compile(r"(\d{4})-(\d{2})(?!-?\d)")
+
+
+def export_date(path: Path) -> date:
+    """The day an export file covers: the `YYYY-MM-DD` in its name, the first day of a
+    `YYYY-MM` in its name (monthly invoices), else the UTC date it was last modified."""
+    if match := _DAY_IN_NAME.search(path.name):
+        with contextlib.suppress(ValueError):
+            return date(*map(int, match.groups()))
+    if match := _MONTH_IN_NAME.search(path.name):
+        with contextlib.suppress(ValueError):
+            return date(int(match[1]), int(match[2]), 1)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
 
 
 def file_sha256(path: Path) -> str:

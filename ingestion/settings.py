@@ -5,6 +5,8 @@ Every path derives from two environment variables, documented in the README:
 - `FACTORY_WAREHOUSE_HOME`: the data folder (default `data/` in the repository), holding
   `inbox/` (exports land here), `raw/` (the immutable Parquet raw zone), the DuckDB work file,
   `serving/` (the published snapshot readers open) and `alerts/`.
+- `FACTORY_WAREHOUSE_START_DATE`: the first daily partition (default 2024-01-01); exports
+  dated earlier belong to it.
 - `FACTORY_WAREHOUSE_DB`: the DuckDB work database
   (default `$FACTORY_WAREHOUSE_HOME/warehouse.duckdb`).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +54,10 @@ class Settings:
     def alerts_dir(self) -> Path:
         """Raised alerts, the delivery log and the outbox (see `orchestration.alerts`)."""
         return self.home / "alerts"
+
+    @property
+    def partition_start(self) -> date:
+        return date.fromisoformat(os.environ.get("FACTORY_WAREHOUSE_START_DATE", "2024-01-01"))
 
     @classmethod
     def from_env(cls) -> Settings:

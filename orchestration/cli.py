@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import click
@@ -235,6 +236,11 @@ def summary(home) -> None:
     from orchestration.summary import print_summary
 
     settings = configure_environment(home)
+    if not settings.warehouse_path.exists():
+        raise UserError(
+            f"no warehouse at {settings.warehouse_path}: run `factory-warehouse ingest` and "
+            "`factory-warehouse build` (or `demo`) first"
+        )
     with_warehouse_lock_hint(print_summary, settings.warehouse_path, console)
 
 
@@ -251,7 +257,7 @@ def demo(days, customers, seed, home) -> None:
     settings = configure_environment(home)
     started = time.perf_counter()
     with progress_bar("generating days", days) as advance:
-        generate_exports(
+        generated = generate_exports(
             settings.home,
             days=days,
             customers=customers,
@@ -259,22 +265,28 @@ def demo(days, customers, seed, home) -> None:
             progress=lambda done, total: advance(done, total),
         )
     console.print("materialising every asset (ingestion, dbt models and their checks) …")
-    result = materialize_everything()
+    result = materialize_everything(generated.start_date, generated.end_date)
     if not result.success:
         raise UserError("the materialisation failed: see the step errors above")
     console.print(f"done in {time.perf_counter() - started:.0f} s; run id {result.run_id}")
     with_warehouse_lock_hint(print_summary, settings.warehouse_path, console)
 
 
-def materialize_everything():
-    """Materialises the whole asset graph in-process on the local Dagster instance."""
+def materialize_everything(first_day: date, last_day: date):
+    """Materialises the whole asset graph in one run over the partitions of the given export
+    days, in-process, recorded on the local Dagster instance (the one `dagster dev` shows)."""
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.partitions import partition_range_tags
 
     with dg.DagsterInstance.get() as instance:
         job = defs.resolve_job_def("refresh_warehouse")
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=partition_range_tags(first_day, last_day),
+        )
 
 
 if __name__ == "__main__":

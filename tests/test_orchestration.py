@@ -6,13 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT, warehouse_environment
+from tests.conftest import REPO_ROOT, SAMPLE_END_DATE, warehouse_environment
 
 
 def test_dbt_sources_are_the_ingestion_assets():
@@ -43,26 +44,20 @@ def test_dbt_tests_become_asset_checks():
     assert len(mart_checks) >= 2  # at least the primary key's unique and not_null
 
 
-def test_daily_schedule_requests_a_refresh_run():
-    from orchestration.definitions import daily_refresh_schedule, defs
-
-    with dg.build_schedule_context(scheduled_execution_time=None) as context:
-        result = daily_refresh_schedule.evaluate_tick(context)
-    assert len(result.run_requests) == 1
-    assert daily_refresh_schedule.job_name == "refresh_warehouse"
-    assert daily_refresh_schedule.execution_timezone == "UTC"
-    assert defs.resolve_job_def("refresh_warehouse") is not None
-
-
 def test_full_materialisation_in_a_temporary_directory(small_inbox: Path, warehouse_home: Path):
     from orchestration.definitions import build_definitions, defs
+    from orchestration.partitions import partition_range_tags
     from orchestration.resources import WarehouseResource
 
     shutil.copytree(small_inbox / "inbox", warehouse_home / "inbox")
     local_defs = build_definitions(WarehouseResource(home=str(warehouse_home)))
     job = local_defs.resolve_job_def("refresh_warehouse")
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=partition_range_tags(SAMPLE_END_DATE - timedelta(days=13), SAMPLE_END_DATE),
+        )
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         materialized = {
             e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
@@ -74,7 +69,10 @@ def test_full_materialisation_in_a_temporary_directory(small_inbox: Path, wareho
         ]
     all_assets = defs.resolve_asset_graph().get_all_asset_keys()
     assert materialized == set(all_assets)
-    assert checks and all(check.passed for check in checks)
+    failed = [
+        c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    assert checks and not failed
 
     # The mart agrees with the generator's own record of what it sent (truth/summary.json),
     # computed independently of ingestion and dbt.

@@ -56,7 +56,8 @@ def new_alert(kind: str, scope: str, severity: str, message: str, *condition: st
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock beside `path`, across processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -91,7 +92,7 @@ def raised_alerts_path(alerts_dir: Path) -> Path:
 def record_alert(alerts_dir: Path, alert: Alert) -> bool:
     """Records `alert` unless one with its id exists; True when it was new."""
     path = raised_alerts_path(alerts_dir)
-    with _locked(path):
+    with locked(path):
         if any(row["alert_id"] == alert.alert_id for row in read_jsonl(path)):
             return False
         append_jsonl(path, [alert.to_json()])

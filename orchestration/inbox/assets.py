@@ -9,6 +9,7 @@ import dagster as dg
 from ingestion.pipeline import ingest_source
 from ingestion.schemas import SOURCE_TABLES
 from ingestion.warehouse import register_raw_views
+from orchestration.partitions import ExportDays, daily_partitions
 from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 
 RAW_GROUP = "raw"
@@ -43,11 +44,21 @@ def _build_ingestion_asset(source: str) -> dg.AssetsDefinition:
             for table in tables
         ],
         pool=DUCKDB_WRITER_POOL,
+        partitions_def=daily_partitions,
+        # A backfill of any range is one run: ingestion is idempotent and cheap per file.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        # The raw zone and the DuckDB file can be briefly held by another process.
+        retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        """Ingests the inbox files of the run's export days (its partitions)."""
         settings = warehouse.settings
         result = ingest_source(
-            source, settings.inbox_dir, settings.raw_dir, on_file=context.log.info
+            source,
+            settings.inbox_dir,
+            settings.raw_dir,
+            on_file=context.log.info,
+            export_dates=ExportDays(context.partition_keys, daily_partitions),
         )
         row_counts = register_raw_views(settings.warehouse_path, settings.raw_dir, tables)
         context.log.info(
@@ -94,6 +105,7 @@ def _build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         ),
     ],
     pool=DUCKDB_WRITER_POOL,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # so a range backfill of `raw` is one run
 )
 def ingestion_bookkeeping(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Registers the manifest and quarantine that every ingestion asset appends to."""

@@ -73,6 +73,7 @@ ensure_manifest()
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=FactoryDbtTranslator(),
     pool=DUCKDB_WRITER_POOL,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # a range backfill of the graph is one run
 )
 def dbt_warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Builds (runs and tests) the selected dbt models on the DuckDB work database."""
