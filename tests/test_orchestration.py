@@ -36,6 +36,23 @@ def test_dbt_sources_are_the_ingestion_assets():
     assert dg.AssetKey(["customer_daily_usage"]) in dbt_keys
 
 
+def test_every_asset_has_a_description_group_owner_and_kind():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    incomplete = [
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if not (
+            graph.get(key).description
+            and graph.get(key).group_name
+            and graph.get(key).owners
+            and graph.get(key).kinds
+        )
+    ]
+    assert not incomplete
+
+
 def test_dbt_tests_become_asset_checks():
     from orchestration.definitions import defs
 
