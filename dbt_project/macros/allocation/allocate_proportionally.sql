@@ -29,8 +29,8 @@
             cast(
                 pooled.{{ amount }}
                 * (
-                    cast(pooled.{{ weight }} as {{ dbt.type_float() }})
-                    / sum(cast(pooled.{{ weight }} as {{ dbt.type_float() }})) over (
+                    cast(pooled.{{ weight }} as {{ type_double() }})
+                    / sum(cast(pooled.{{ weight }} as {{ type_double() }})) over (
                         partition by {{ partition }}
                     )
                 )

@@ -31,7 +31,7 @@ run_count as (
         cost_object_id,
         customer_id,
         project_id,
-        cast(runs_created as {{ dbt.type_float() }}) as weight
+        cast(runs_created as {{ type_double() }}) as weight
 
     from cost_objects
     where runs_created > 0
@@ -47,7 +47,7 @@ attempts_started as (
         cost_object_id,
         customer_id,
         project_id,
-        cast(attempts_started as {{ dbt.type_float() }}) as weight
+        cast(attempts_started as {{ type_double() }}) as weight
 
     from cost_objects
     where attempts_started > 0
@@ -94,7 +94,7 @@ weighted_objects as (
         customer_objects.cost_object_id,
         customer_objects.customer_id,
         customer_objects.project_id,
-        cast(control_plane_weights.weight as {{ dbt.type_float() }})
+        cast(control_plane_weights.weight as {{ type_double() }})
         / customer_objects.customer_objects_that_day as weight
 
     from customer_objects
@@ -113,7 +113,7 @@ weighted_idle_customers as (
         control_plane_weights.customer_id as cost_object_id,
         control_plane_weights.customer_id,
         cast(null as {{ dbt.type_string() }}) as project_id,
-        cast(control_plane_weights.weight as {{ dbt.type_float() }}) as weight
+        cast(control_plane_weights.weight as {{ type_double() }}) as weight
 
     from active_days
     cross join control_plane_weights

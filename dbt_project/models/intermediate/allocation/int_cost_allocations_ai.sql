@@ -44,8 +44,8 @@ targets as (
         end as allocation_method,
         case
             when provider_days.estimated_cost_usd > 0
-                then cast(llm_costs.estimated_cost_usd as {{ dbt.type_float() }})
-            else cast(llm_costs.llm_calls as {{ dbt.type_float() }})
+                then cast(llm_costs.estimated_cost_usd as {{ type_double() }})
+            else cast(llm_costs.llm_calls as {{ type_double() }})
         end as weight
 
     from cost_pools
@@ -117,7 +117,7 @@ unallocated as (
         cast(null as {{ dbt.type_string() }}) as project_id,
         'ai_invoice_without_calls' as allocation_method,
         false as is_estimated,
-        cast(null as {{ dbt.type_float() }}) as driver_quantity,
+        cast(null as {{ type_double() }}) as driver_quantity,
         cost_pools.effective_cost as allocated_effective_cost,
         cost_pools.billed_cost as allocated_billed_cost
 
@@ -150,7 +150,7 @@ estimated as (
         llm_costs.project_id,
         'ai_estimated_not_invoiced' as allocation_method,
         true as is_estimated,
-        cast(llm_costs.estimated_cost_usd as {{ dbt.type_float() }}) as driver_quantity,
+        cast(llm_costs.estimated_cost_usd as {{ type_double() }}) as driver_quantity,
         llm_costs.estimated_cost_usd as allocated_effective_cost,
         llm_costs.estimated_cost_usd as allocated_billed_cost
 

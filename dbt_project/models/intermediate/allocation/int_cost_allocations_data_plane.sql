@@ -197,7 +197,7 @@ idle_rows as (
         cast(null as {{ dbt.type_string() }}) as project_id,
         'idle_capacity' as allocation_method,
         false as is_estimated,
-        cast(null as {{ dbt.type_float() }}) as driver_quantity,
+        cast(null as {{ type_double() }}) as driver_quantity,
         idle_effective_cost as allocated_effective_cost,
         idle_billed_cost as allocated_billed_cost
 

@@ -137,7 +137,7 @@ unallocated_rows as (
         cast(null as {{ dbt.type_string() }}) as project_id,
         allocation_method,
         false as is_estimated,
-        cast(null as {{ dbt.type_float() }}) as driver_quantity,
+        cast(null as {{ type_double() }}) as driver_quantity,
         effective_cost as allocated_effective_cost,
         billed_cost as allocated_billed_cost
 

@@ -55,7 +55,7 @@ direct_cost_targets as (
         max(customer_id) as customer_id,
         max(project_id) as project_id,
         cast(
-            sum(allocated_effective_cost * coalesce(usd_per_unit, 0)) as {{ dbt.type_float() }}
+            sum(allocated_effective_cost * coalesce(usd_per_unit, 0)) as {{ type_double() }}
         ) as weight
 
     from direct_allocations
@@ -154,7 +154,7 @@ unallocated_rows as (
         cast(null as {{ dbt.type_string() }}) as project_id,
         allocation_method,
         false as is_estimated,
-        cast(null as {{ dbt.type_float() }}) as driver_quantity,
+        cast(null as {{ type_double() }}) as driver_quantity,
         effective_cost as allocated_effective_cost,
         billed_cost as allocated_billed_cost
 

@@ -45,7 +45,7 @@ final as (
         expected_durations.description,
 
         ---------- numerics
-        cast(expected_durations.expected_duration_minutes * 60 as {{ dbt.type_float() }})
+        cast(expected_durations.expected_duration_minutes * 60 as {{ type_double() }})
             as expected_duration_seconds,
         cast(coalesce(seen_templates.runs, 0) as {{ dbt.type_bigint() }}) as runs,
         cast(coalesce(seen_templates.run_types, 0) as {{ dbt.type_bigint() }}) as run_types,

@@ -80,8 +80,8 @@ final as (
 
         ---------- numerics
         cast(cost_lines as {{ dbt.type_bigint() }}) as cost_lines,
-        cast(consumed_quantity as {{ dbt.type_float() }}) as consumed_quantity,
-        cast(provisioned_seconds as {{ dbt.type_float() }}) as provisioned_seconds,
+        cast(consumed_quantity as {{ type_double() }}) as consumed_quantity,
+        cast(provisioned_seconds as {{ type_double() }}) as provisioned_seconds,
         cast(usd_per_unit as {{ money_type() }}) as usd_per_unit,
         cast(billed_cost as {{ money_type() }}) as billed_cost,
         cast(effective_cost as {{ money_type() }}) as effective_cost,

@@ -61,7 +61,7 @@ final as (
         cast(billable_output_tokens as {{ dbt.type_bigint() }}) as output_tokens,
         cast(reasoning_tokens as {{ dbt.type_bigint() }}) as reasoning_tokens,
         cast(total_tokens as {{ dbt.type_bigint() }}) as total_tokens,
-        cast(duration_ms as {{ dbt.type_float() }}) as duration_ms,
+        cast(duration_ms as {{ type_double() }}) as duration_ms,
         cast(resend_count as {{ dbt.type_int() }}) as resend_count,
         cast(input_cost_usd as {{ money_type() }}) as input_cost_usd,
         cast(cache_read_cost_usd as {{ money_type() }}) as cache_read_cost_usd,

@@ -58,14 +58,14 @@ final as (
         ---------- numerics
         cast(
             {{ dbt.datediff('run_attempts.queued_at', 'run_attempts.started_at', 'millisecond') }}
-            / 1000.0 as {{ dbt.type_float() }}
+            / 1000.0 as {{ type_double() }}
         ) as queue_seconds,
         cast(
             {{ dbt.datediff('run_attempts.started_at', 'run_attempts.finished_at', 'millisecond') }}
-            / 1000.0 as {{ dbt.type_float() }}
+            / 1000.0 as {{ type_double() }}
         ) as duration_seconds,
-        cast(run_attempts.cpu_seconds as {{ dbt.type_float() }}) as cpu_seconds,
-        cast(run_attempts.memory_gib_seconds as {{ dbt.type_float() }}) as memory_gib_seconds,
+        cast(run_attempts.cpu_seconds as {{ type_double() }}) as cpu_seconds,
+        cast(run_attempts.memory_gib_seconds as {{ type_double() }}) as memory_gib_seconds,
 
         ---------- booleans
         run_attempts.is_retry,

@@ -33,7 +33,7 @@ final as (
         run_attempts.template_name,
 
         ---------- numerics
-        cast(run_jobs.job_duration_seconds as {{ dbt.type_float() }}) as duration_seconds,
+        cast(run_jobs.job_duration_seconds as {{ type_double() }}) as duration_seconds,
 
         ---------- booleans
         coalesce(run_jobs.job_status = 'succeeded', false) as is_succeeded,

@@ -42,7 +42,7 @@ final as (
         run_attempts.template_name,
 
         ---------- numerics
-        cast(run_steps.step_duration_seconds as {{ dbt.type_float() }}) as duration_seconds,
+        cast(run_steps.step_duration_seconds as {{ type_double() }}) as duration_seconds,
 
         ---------- booleans
         coalesce(run_steps.step_status = 'succeeded', false) as is_succeeded,

@@ -167,15 +167,15 @@ final as (
         cast(attempts as {{ dbt.type_int() }}) as attempts,
         cast(attempts - 1 as {{ dbt.type_int() }}) as automatic_retries,
         cast(final_attempt as {{ dbt.type_int() }}) as final_attempt,
-        cast(queue_seconds as {{ dbt.type_float() }}) as queue_seconds,
-        cast(total_queue_seconds as {{ dbt.type_float() }}) as total_queue_seconds,
-        cast(execution_seconds as {{ dbt.type_float() }}) as execution_seconds,
-        cast(duration_seconds as {{ dbt.type_float() }}) as duration_seconds,
-        cast(final_attempt_duration_seconds as {{ dbt.type_float() }})
+        cast(queue_seconds as {{ type_double() }}) as queue_seconds,
+        cast(total_queue_seconds as {{ type_double() }}) as total_queue_seconds,
+        cast(execution_seconds as {{ type_double() }}) as execution_seconds,
+        cast(duration_seconds as {{ type_double() }}) as duration_seconds,
+        cast(final_attempt_duration_seconds as {{ type_double() }})
             as final_attempt_duration_seconds,
-        cast(expected_duration_seconds as {{ dbt.type_float() }}) as expected_duration_seconds,
-        cast(cpu_seconds as {{ dbt.type_float() }}) as cpu_seconds,
-        cast(memory_gib_seconds as {{ dbt.type_float() }}) as memory_gib_seconds,
+        cast(expected_duration_seconds as {{ type_double() }}) as expected_duration_seconds,
+        cast(cpu_seconds as {{ type_double() }}) as cpu_seconds,
+        cast(memory_gib_seconds as {{ type_double() }}) as memory_gib_seconds,
 
         ---------- booleans
         is_finished,

@@ -98,7 +98,7 @@ final as (
         ---------- numerics
         cast(
             {{ dbt.datediff('session_spans.started_at', 'session_spans.ended_at', 'millisecond') }}
-            / 1000.0 as {{ dbt.type_float() }}
+            / 1000.0 as {{ type_double() }}
         ) as duration_seconds,
         cast(session_spans.llm_calls as {{ dbt.type_bigint() }}) as llm_calls,
         cast(session_spans.tool_calls as {{ dbt.type_bigint() }}) as tool_calls,

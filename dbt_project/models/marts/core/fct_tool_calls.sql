@@ -57,7 +57,7 @@ final as (
         repository_name,
 
         ---------- numerics
-        cast(duration_ms as {{ dbt.type_float() }}) as duration_ms,
+        cast(duration_ms as {{ type_double() }}) as duration_ms,
 
         ---------- booleans
         not is_error as is_succeeded,

@@ -1,0 +1,170 @@
+-- Adoption per UTC day at three levels: the organisation (customer), its teams and its
+-- repositories. Daily, weekly and monthly active users (distinct users with an interactive
+-- session that day, in the 7 days, in the 30 days ending that day) and sessions by mode
+-- (interactive, headless: runs' agents and internal sessions). A row exists for every day with
+-- a session or with users active in the 30 days before it.
+with
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dim_dates') }}
+
+),
+
+session_groups as (
+
+    select
+        session_date as activity_date,
+        customer_id,
+        'organization' as adoption_level,
+        customer_id as group_value,
+        user_id,
+        session_mode
+    from sessions
+    union all
+    select
+        session_date as activity_date,
+        customer_id,
+        'team' as adoption_level,
+        coalesce(team_name, '(none)') as group_value,
+        user_id,
+        session_mode
+    from sessions
+    union all
+    select
+        session_date as activity_date,
+        customer_id,
+        'repository' as adoption_level,
+        coalesce(repository_name, '(none)') as group_value,
+        user_id,
+        session_mode
+    from sessions
+
+),
+
+daily_sessions as (
+
+    select
+        activity_date,
+        customer_id,
+        adoption_level,
+        group_value,
+        sum(case when session_mode = 'interactive' then 1 else 0 end) as interactive_sessions,
+        sum(case when session_mode = 'headless' then 1 else 0 end) as headless_sessions,
+        count(*) as sessions
+
+    from session_groups
+    group by activity_date, customer_id, adoption_level, group_value
+
+),
+
+user_days as (
+
+    select distinct
+        activity_date,
+        customer_id,
+        adoption_level,
+        group_value,
+        user_id
+
+    from session_groups
+    where user_id is not null
+
+),
+
+rolling_users as (
+
+    select
+        dates.date_day as activity_date,
+        user_days.customer_id,
+        user_days.adoption_level,
+        user_days.group_value,
+        count(distinct case
+            when user_days.activity_date = dates.date_day then user_days.user_id
+        end) as daily_active_users,
+        count(distinct case
+            when user_days.activity_date > {{ dbt.dateadd('day', -7, 'dates.date_day') }}
+                then user_days.user_id
+        end) as weekly_active_users,
+        count(distinct user_days.user_id) as monthly_active_users
+
+    from user_days
+    inner join dates
+        on
+            user_days.activity_date <= dates.date_day
+            and user_days.activity_date > {{ dbt.dateadd('day', -30, 'dates.date_day') }}
+    group by
+        dates.date_day, user_days.customer_id, user_days.adoption_level, user_days.group_value
+
+),
+
+keys as (
+
+    select
+        activity_date,
+        customer_id,
+        adoption_level,
+        group_value
+    from daily_sessions
+    union
+    select
+        activity_date,
+        customer_id,
+        adoption_level,
+        group_value
+    from rolling_users
+
+),
+
+final as (
+
+    select
+        ----------  ids
+        {{ generate_surrogate_key([
+            'keys.activity_date', 'keys.customer_id', 'keys.adoption_level', 'keys.group_value'
+        ]) }} as adoption_id,
+        keys.customer_id,
+
+        ---------- strings
+        keys.adoption_level,
+        keys.group_value,
+
+        ---------- numerics
+        cast(coalesce(rolling_users.daily_active_users, 0) as {{ dbt.type_bigint() }})
+            as daily_active_users,
+        cast(coalesce(rolling_users.weekly_active_users, 0) as {{ dbt.type_bigint() }})
+            as weekly_active_users,
+        cast(coalesce(rolling_users.monthly_active_users, 0) as {{ dbt.type_bigint() }})
+            as monthly_active_users,
+        cast(coalesce(daily_sessions.sessions, 0) as {{ dbt.type_bigint() }}) as sessions,
+        cast(coalesce(daily_sessions.interactive_sessions, 0) as {{ dbt.type_bigint() }})
+            as interactive_sessions,
+        cast(coalesce(daily_sessions.headless_sessions, 0) as {{ dbt.type_bigint() }})
+            as headless_sessions,
+
+        ---------- dates
+        keys.activity_date
+
+    from keys
+    left join daily_sessions
+        on
+            keys.activity_date = daily_sessions.activity_date
+            and keys.customer_id = daily_sessions.customer_id
+            and keys.adoption_level = daily_sessions.adoption_level
+            and keys.group_value = daily_sessions.group_value
+    left join rolling_users
+        on
+            keys.activity_date = rolling_users.activity_date
+            and keys.customer_id = rolling_users.customer_id
+            and keys.adoption_level = rolling_users.adoption_level
+            and keys.group_value = rolling_users.group_value
+
+)
+
+select * from final
