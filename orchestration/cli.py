@@ -170,8 +170,12 @@ def with_warehouse_lock_hint(function, *args):
     """Runs `function`, turning DuckDB's lock error into advice on what holds the file."""
     import duckdb
 
+    from orchestration.summary import WarehouseNotBuilt
+
     try:
         return function(*args)
+    except WarehouseNotBuilt as error:
+        raise UserError(str(error)) from error
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise UserError(

@@ -10,13 +10,10 @@ from rich.table import Table
 
 COST_BY_COMPONENT = """
     select
-        case
-            when is_ai_service then 'ai-provider invoice'
-            else coalesce(tag_component, 'untagged')
-        end as component,
+        cost_component as component,
         sum(billed_cost_usd) as billed_cost_usd,
         sum(effective_cost_usd) as effective_cost_usd
-    from intermediate.int_focus_costs_deduplicated
+    from marts.fct_infra_costs
     group by all
     order by billed_cost_usd desc
 """
@@ -31,9 +28,13 @@ TOP_CUSTOMERS = """
         sum(dedicated_infra_cost_usd) as dedicated_infra_cost_usd
     from marts.customer_daily_usage
     group by customer_id
-    order by ai_cost_usd + dedicated_infra_cost_usd desc
+    order by sum(ai_cost_usd) + sum(dedicated_infra_cost_usd) desc
     limit 5
 """
+
+
+class WarehouseNotBuilt(Exception):
+    """The warehouse file exists but dbt has not built the marts yet."""
 
 
 def _table(title: str, columns: list[str], rows: list[tuple]) -> Table:
@@ -53,6 +54,15 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> Table:
 def print_summary(warehouse_path: Path, console: Console) -> None:
     """Prints the summary of the warehouse at `warehouse_path`, opened read-only."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        built = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' "
+            "and table_name in ('fct_infra_costs', 'customer_daily_usage')"
+        ).fetchall()[0][0]
+        if built < 2:
+            raise WarehouseNotBuilt(
+                f"the warehouse {warehouse_path} has no marts yet: run `factory-warehouse build`"
+            )
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'marts') order by 1, 2"

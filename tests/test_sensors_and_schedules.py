@@ -47,19 +47,20 @@ def test_hourly_refresh_targets_the_partition_of_its_tick():
 
 
 @pytest.mark.parametrize(
-    ("schedule", "job", "cron"),
+    ("schedule", "job", "cron", "partition"),
     [
-        (daily_schedule, "daily_models_and_checks", "30 5 * * *"),
-        (monthly_schedule, "monthly_customer_reports", "0 7 1 * *"),
+        (daily_schedule, "daily_models_and_checks", "30 5 * * *", "2026-11-30"),  # yesterday
+        (monthly_schedule, "monthly_customer_reports", "0 7 1 * *", None),
     ],
 )
-def test_daily_and_monthly_schedules_request_their_job(schedule, job, cron):
+def test_daily_and_monthly_schedules_request_their_job(schedule, job, cron, partition):
     tick = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     with dg.build_schedule_context(
         scheduled_execution_time=tick, repository_def=defs.get_repository_def()
     ) as context:
         result = schedule.evaluate_tick(context)
     assert len(result.run_requests) == 1
+    assert result.run_requests[0].partition_key == partition
     assert schedule.job_name == job
     assert schedule.cron_schedule == cron
     assert schedule.execution_timezone == "UTC"

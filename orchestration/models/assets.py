@@ -3,6 +3,7 @@
 dbt tests become asset checks. dbt sources translate to the ingestion assets' keys (`raw/<table>`).
 """
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.inbox.assets import raw_asset_key
+from orchestration.partitions import daily_partitions
 from orchestration.resources import DUCKDB_WRITER_POOL
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -69,12 +71,55 @@ class FactoryDbtTranslator(DagsterDbtTranslator):
 ensure_manifest()
 
 
+# The incremental facts are partitioned by day; the models they read run before them and every
+# other model after them, each in its own step, so the graph stays acyclic between steps.
+DAILY_FACTS = "tag:daily_partitioned"
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
+    select=f"+{DAILY_FACTS}",
+    exclude=DAILY_FACTS,
+    name="dbt_fact_inputs",
     dagster_dbt_translator=FactoryDbtTranslator(),
     pool=DUCKDB_WRITER_POOL,
-    backfill_policy=dg.BackfillPolicy.single_run(),  # a range backfill of the graph is one run
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def dbt_warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds (runs and tests) the selected dbt models on the DuckDB work database."""
+def dbt_fact_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds the staging and intermediate models the incremental facts read."""
     yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=DAILY_FACTS,
+    name="dbt_daily_facts",
+    dagster_dbt_translator=FactoryDbtTranslator(),
+    partitions_def=daily_partitions,
+    pool=DUCKDB_WRITER_POOL,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Rebuilds the run's days (its partition range) of the incremental facts."""
+    window = context.partition_time_window
+    partition_vars = {
+        "partition_start": window.start.date().isoformat(),
+        "partition_end": window.end.date().isoformat(),  # exclusive
+    }
+    yield from dbt.cli(["build", "--vars", json.dumps(partition_vars)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    exclude=f"+{DAILY_FACTS}",
+    name="dbt_models",
+    dagster_dbt_translator=FactoryDbtTranslator(),
+    pool=DUCKDB_WRITER_POOL,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds (runs and tests) every other model: dimensions, marts, reports."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+dbt_model_assets = [dbt_fact_inputs, dbt_daily_facts, dbt_models]
