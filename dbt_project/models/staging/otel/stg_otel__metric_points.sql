@@ -55,6 +55,12 @@ renamed as (
         time_at,
 
         ---------- lineage
+        -- an exporter may repeat a point within one request line: its occurrence in the line
+        -- completes the row's key
+        row_number() over (
+            partition by _file_sha256, _line_number, series_key, start_at, time_at
+            order by value, histogram_count, histogram_sum
+        ) as occurrence_in_line,
         _source_file,
         _file_sha256,
         _line_number,

@@ -1,0 +1,651 @@
+"""The marts, built for real on the generator's data and on the public FOCUS sample.
+
+One generated data set (28 days x 4 customers at scale 0.3) is ingested in two steps, as the
+daily exports arrive: the first 20 days, `dbt build`; then the remaining days and the monthly
+LLM invoices, `dbt build` again, incrementally (the `daily_partitioned` facts only reload their
+lookback window). That warehouse is the one every test reads. A copy of it is rebuilt with
+`--full-refresh` and must hold identical marts; another copy is damaged on two days and reloaded
+with the partition vars for one of them, which must repair that day and touch nothing else.
+`dbt docs generate` compiles the analyses, and each one runs against the warehouse. The FOCUS
+sample (1,000 untagged rows of AWS, Azure and Oracle bills) and a small bill in other currencies
+are built side by side with the first step.
+
+About four `dbt build`s on two cores: a few minutes, hence `slow` (still in the default run).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+import pytest
+
+from ingestion.generator import generate
+from ingestion.pipeline import ingest_inbox
+from ingestion.settings import DBT_PROJECT_DIR
+from ingestion.warehouse import register_raw_views
+from tests.conftest import FIXTURES_DIR, SAMPLE_END_DATE
+
+pytestmark = pytest.mark.slow
+
+DBT = Path(sys.executable).with_name("dbt")
+DAYS, CUSTOMERS, SCALE, SEED = 28, 4, 0.3, 11
+FIRST_STEP_DAYS = 20  # days exported before the first build
+CENT = Decimal("0.005")
+INCREMENTAL_FACTS = ["fct_runs", "fct_run_attempts", "fct_llm_calls", "fct_tool_calls"]
+DATED_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.")
+
+
+@dataclass
+class Warehouse:
+    """A warehouse folder: inbox, raw zone, DuckDB file, and the outcome of each dbt command."""
+
+    home: Path
+    outputs: dict[str, str] = field(default_factory=dict)
+    returncodes: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    # dbt's partial-parse file from one `dbt parse`, copied into each warehouse's target
+    parsed: ClassVar[Path | None] = None
+
+    @property
+    def db(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    def ingest(self) -> None:
+        ingest_inbox(self.home / "inbox", self.home / "raw")
+        register_raw_views(self.db, self.home / "raw")
+
+    def dbt(self, name: str, *args: str) -> int:
+        """Runs `dbt <args>` on this warehouse; keeps its output, return code and duration.
+
+        dbt runs in the warehouse folder on the relative path `warehouse.duckdb`, so every
+        warehouse has the same profile and starts from the one parsed project (`parsed`), which
+        saves a full parse per command; dbt re-parses by itself when vars differ.
+        """
+        target = self.home / "target"
+        if Warehouse.parsed and not (target / Warehouse.parsed.name).exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(Warehouse.parsed, target / Warehouse.parsed.name)
+        env = {**os.environ, "FACTORY_WAREHOUSE_DB": "warehouse.duckdb", "DO_NOT_TRACK": "1"}
+        command = [
+            str(DBT),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(self.home / "target"),
+            "--log-path",
+            str(self.home / "logs"),
+        ]
+        started = time.monotonic()
+        result = subprocess.run(command, env=env, cwd=self.home, capture_output=True, text=True)
+        self.seconds[name] = time.monotonic() - started
+        self.outputs[name] = result.stdout + result.stderr
+        self.returncodes[name] = result.returncode
+        return result.returncode
+
+    def copy(self, home: Path) -> Warehouse:
+        """A copy of the DuckDB file (and raw zone) in another folder."""
+        home.mkdir(parents=True)
+        shutil.copytree(self.home / "raw", home / "raw")
+        shutil.copy(self.db, home / "warehouse.duckdb")
+        shutil.copytree(self.home / "target", home / "target")
+        # the raw views point at absolute paths: register them on the copy's raw zone
+        register_raw_views(home / "warehouse.duckdb", home / "raw")
+        return Warehouse(home)
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+def _file_day(path: Path) -> date | None:
+    match = DATED_FILE.search(path.name)
+    return date.fromisoformat(match.group(1)) if match else None
+
+
+def _copy_inbox(source: Path, target: Path, keep) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and keep(path):
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+
+
+def _other_currency_bill(path: Path) -> None:
+    """A tiny FOCUS bill in EUR (a rate is in the exchange_rates seed) and CHF (none is)."""
+    columns = [
+        "BilledCost", "EffectiveCost", "ListCost", "BillingCurrency", "ChargePeriodStart",
+        "ChargePeriodEnd", "ProviderName", "ServiceCategory", "ServiceName", "Tags",
+    ]  # fmt: skip
+    rows = [
+        ["10.50", "9.25", "10.50", "EUR", "2024-09-10 00:00:00", "2024-09-12 00:00:00",
+         "Hetzner", "Compute", "Dedicated Server", ""],
+        ["3.333333333333", "3.333333333333", "", "CHF", "2024-09-11 06:00:00",
+         "2024-09-11 07:00:00", "Exoscale", "Storage", "Object Storage", "{}"],
+    ]  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Warehouse]:
+    """Builds every warehouse the tests read (see the module docstring)."""
+    root = tmp_path_factory.mktemp("dbt_marts")
+    generated = root / "generated"
+    parser = Warehouse(root / "parser")
+    parser.home.mkdir()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsed = pool.submit(parser.dbt, "parse", "parse")
+        summary = generate(
+            generated,
+            days=DAYS,
+            customers=CUSTOMERS,
+            seed=SEED,
+            scale=SCALE,
+            end_date=SAMPLE_END_DATE,
+        )
+        assert parsed.result() == 0, parser.outputs["parse"][-3000:]
+    Warehouse.parsed = parser.home / "target" / "partial_parse.msgpack"
+    cutoff = summary.start_date + timedelta(days=FIRST_STEP_DAYS - 1)
+
+    def first_step(path: Path) -> bool:
+        day = _file_day(path)
+        return (day is not None and day <= cutoff) or path.parent.name in ("customers", "projects")
+
+    incremental = Warehouse(root / "incremental")
+    _copy_inbox(generated / "inbox", incremental.home / "inbox", first_step)
+    incremental.ingest()
+
+    focus = Warehouse(root / "focus")
+    billing = focus.home / "inbox" / "billing"
+    billing.mkdir(parents=True)
+    shutil.copy(FIXTURES_DIR / "focus-1.0" / "focus_sample.csv", billing / "sample.csv")
+    _other_currency_bill(billing / "other-currencies.csv")
+    focus.ingest()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # seeds and models; the tests run once, on the second build
+        first = pool.submit(
+            incremental.dbt,
+            "first_build",
+            "build",
+            "--exclude",
+            "resource_type:test resource_type:unit_test",
+        )
+        pool.submit(focus.dbt, "build", "build").result()
+        first.result()
+
+    _copy_inbox(generated / "inbox", incremental.home / "inbox", lambda p: not first_step(p))
+    incremental.ingest()
+    incremental.dbt("incremental_build", "build")
+
+    full = incremental.copy(root / "full")
+    partitioned = incremental.copy(root / "partitioned")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        refreshed = pool.submit(full.dbt, "full_refresh", "run", "--full-refresh")
+        incremental.dbt("docs", "docs", "generate")
+        _damage(partitioned)
+        partitioned.dbt(
+            "partition_run",
+            "run",
+            "--select",
+            "tag:daily_partitioned",
+            "--vars",
+            json.dumps(
+                {
+                    "partition_start": str(DAMAGED_DAY),
+                    "partition_end": str(DAMAGED_DAY + timedelta(days=1)),
+                }
+            ),
+        )
+        refreshed.result()
+    built = {"incremental": incremental, "full": full, "focus": focus, "partitioned": partitioned}
+    timings = {
+        f"{label}.{name}": round(seconds, 1)
+        for label, warehouse in built.items()
+        for name, seconds in warehouse.seconds.items()
+    }
+    print(f"\ndbt timings (s): {timings}")
+    return {
+        "incremental": incremental,
+        "full": full,
+        "partitioned": partitioned,
+        "focus": focus,
+        "generated": Warehouse(generated),
+    }
+
+
+DAMAGED_DAY = SAMPLE_END_DATE - timedelta(days=5)
+UNTOUCHED_DAY = SAMPLE_END_DATE - timedelta(days=6)
+
+
+def _damage(warehouse: Warehouse) -> None:
+    """Deletes a day of LLM calls and runs, and alters a run of the day before."""
+    with duckdb.connect(str(warehouse.db)) as con:
+        con.execute("delete from marts.fct_llm_calls where call_date = ?", [DAMAGED_DAY])
+        con.execute("delete from marts.fct_runs where run_date = ?", [DAMAGED_DAY])
+        con.execute("update marts.fct_runs set attempts = 99 where run_date = ?", [UNTOUCHED_DAY])
+
+
+def _succeeded(warehouse: Warehouse, name: str) -> None:
+    assert warehouse.returncodes[name] == 0, warehouse.outputs[name][-6000:]
+    assert "ERROR=0" in warehouse.outputs[name] or name == "docs"
+
+
+# --- the builds -------------------------------------------------------------------------------
+
+
+def test_dbt_builds_pass_on_generated_data_incrementally(warehouses):
+    incremental = warehouses["incremental"]
+    _succeeded(incremental, "first_build")
+    _succeeded(incremental, "incremental_build")
+    assert "WARN=0" in incremental.outputs["incremental_build"]
+
+
+def test_dbt_build_passes_on_the_public_focus_sample_and_other_currencies(warehouses):
+    _succeeded(warehouses["focus"], "build")
+
+
+def test_incremental_facts_reload_only_their_lookback_window(warehouses):
+    # compiled by `dbt docs generate` on the loaded warehouse: the incremental branch
+    compiled = warehouses["incremental"].home / "target" / "compiled" / "factory_warehouse"
+    for fact in INCREMENTAL_FACTS:
+        sql = (compiled / "models" / "marts" / "core" / f"{fact}.sql").read_text()
+        # a run loads only the days from the newest one already loaded minus 3
+        assert "cast(-3 as bigint) * interval 1 day" in sql, fact
+        assert f'from "warehouse"."marts"."{fact}"' in sql, fact
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+
+def _daily_differences(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.query(
+        """
+        with focus as (
+            select cost_date, billing_currency, sum(effective_cost) as effective,
+                sum(billed_cost) as billed
+            from marts.fct_infra_costs group by all
+        ),
+        allocated as (
+            select cost_date, billing_currency, sum(effective_cost) as effective,
+                sum(billed_cost) as billed
+            from marts.fct_cost_allocations group by all
+        )
+        select focus.cost_date, focus.billing_currency,
+            abs(focus.effective - coalesce(allocated.effective, 0)),
+            abs(focus.billed - coalesce(allocated.billed, 0))
+        from focus left join allocated using (cost_date, billing_currency)
+        order by 1, 2
+        """
+    )
+
+
+def test_every_day_reconciles_with_the_bill_to_the_cent(warehouses):
+    for name in ("incremental", "focus"):
+        differences = _daily_differences(warehouses[name])
+        assert len(differences) >= 28
+        worst = max(max(row[2], row[3]) for row in differences)
+        print(f"\n{name}: {len(differences)} day-currencies, max |allocated - FOCUS| = {worst}")
+        assert worst < CENT, [row for row in differences if max(row[2], row[3]) >= CENT]
+
+
+def test_daily_bill_totals_equal_the_exported_rows(warehouses):
+    generated, incremental = warehouses["generated"], warehouses["incremental"]
+    truth = json.loads((generated.home / "truth" / "summary.json").read_text())
+    [(infra_billed,)] = incremental.query(
+        "select sum(billed_cost) from marts.fct_infra_costs where not is_llm_invoice"
+    )
+    assert abs(infra_billed - Decimal(str(truth["infra"]["billed_usd_total"]))) < CENT
+    invoiced = dict(
+        incremental.query(
+            "select llm_provider, sum(billed_cost) from marts.fct_infra_costs"
+            " where is_llm_invoice group by 1"
+        )
+    )
+    for provider, amount in truth["llm"]["invoice_billed_usd_by_provider"].items():
+        assert abs(invoiced[provider] - Decimal(str(amount))) < CENT, provider
+
+
+def test_ai_cost_allocated_equals_each_provider_day_invoice(warehouses):
+    rows = warehouses["incremental"].query(
+        """
+        with invoices as (
+            select cost_date, llm_provider, sum(effective_cost) as invoiced
+            from marts.fct_infra_costs where is_llm_invoice group by all
+        ),
+        allocated as (
+            select cost_date, cost_pool as llm_provider, sum(allocated_effective_cost) as allocated
+            from intermediate.int_cost_allocations
+            where cost_component = 'ai_inference' and not is_estimated
+                and cost_object_type in ('run', 'session')
+            group by all
+        )
+        select invoices.*, allocated.allocated
+        from invoices left join allocated using (cost_date, llm_provider)
+        """
+    )
+    assert len(rows) >= DAYS * 2
+    assert all(abs(invoiced - (allocated or 0)) < CENT for _, _, invoiced, allocated in rows)
+
+
+def test_idle_capacity_is_an_explicit_row_per_pool_day(warehouses):
+    rows = warehouses["incremental"].query(
+        """
+        select cost_date, cost_object_id, sum(effective_cost)
+        from marts.fct_cost_allocations where cost_object_type = 'idle' group by all
+        """
+    )
+    pool_days = warehouses["incremental"].query(
+        "select count(distinct (cost_date, worker_pool)) from marts.fct_infra_costs"
+        " where cost_component = 'data_plane'"
+    )
+    assert len(rows) == pool_days[0][0]
+    assert all(cost >= 0 for _, _, cost in rows)
+
+
+def test_untagged_cost_is_shared_never_dropped(warehouses):
+    incremental = warehouses["incremental"]
+    [(untagged,)] = incremental.query(
+        "select sum(effective_cost) from marts.fct_infra_costs where cost_component = 'shared'"
+    )
+    [(shared,)] = incremental.query(
+        "select sum(effective_cost) from marts.fct_cost_allocations"
+        " where cost_component = 'shared' and is_allocated"
+    )
+    assert untagged > 0 and abs(shared - untagged) < CENT
+    # the sample bill has no factory tag and no factory activity: all of it unallocated, whole
+    focus = warehouses["focus"]
+    assert focus.query(
+        "select distinct cost_component, cost_object_type from marts.fct_cost_allocations"
+    ) == [("shared", "unallocated")]
+    [(sample_effective, sample_billed)] = focus.query(
+        "select sum(EffectiveCost), sum(BilledCost) from raw.focus_costs"
+        " where BillingCurrency = 'USD'"
+    )
+    [(effective, billed)] = focus.query(
+        "select sum(effective_cost), sum(billed_cost) from marts.fct_cost_allocations"
+        " where billing_currency = 'USD'"
+    )
+    assert (effective, billed) == (sample_effective, sample_billed)
+
+
+def test_other_currencies_are_allocated_in_their_own_currency(warehouses):
+    rows = warehouses["focus"].query(
+        """
+        select billing_currency, cost_date, effective_cost, effective_cost_usd
+        from marts.fct_infra_costs where billing_currency != 'USD' order by 1, 2
+        """
+    )
+    # 9.25 EUR over 2024-09-10 and 11 (48 h: half each) at 1.09 USD; CHF has no rate
+    assert rows == [
+        ("CHF", date(2024, 9, 11), Decimal("3.333333333333"), None),
+        ("EUR", date(2024, 9, 10), Decimal("4.625"), Decimal("5.04125")),
+        ("EUR", date(2024, 9, 11), Decimal("4.625"), Decimal("5.04125")),
+    ]
+
+
+def test_dedicated_cost_goes_straight_to_its_customer(warehouses):
+    rows = warehouses["incremental"].query(
+        """
+        select distinct cost_object_type, cost_object_id, customer_id, allocation_method
+        from marts.fct_cost_allocations where cost_component = 'dedicated'
+        """
+    )
+    assert len(rows) == 1
+    object_type, object_id, customer, method = rows[0]
+    assert (object_type, method) == ("customer", "dedicated_to_customer")
+    assert object_id == customer and customer.startswith("cus_")
+
+
+# --- incremental and partitions -----------------------------------------------------------------
+
+
+def _mart_tables(warehouse: Warehouse) -> list[str]:
+    return [
+        name
+        for (name,) in warehouse.query(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'marts' order by 1"
+        )
+    ]
+
+
+def _differences(left: Warehouse, right: Warehouse, table: str, where: str = "true") -> int:
+    """Rows of `table` that differ between two warehouses: rows whose exact columns (all but the
+    doubles) are in one and not the other, plus matching rows whose doubles differ by more than
+    1e-9 relatively (sums of doubles depend on the order DuckDB's threads add them in)."""
+    with duckdb.connect(str(left.db), read_only=True) as con:
+        con.execute(f"attach '{right.db}' as other (read_only)")
+        columns = con.execute(
+            "select column_name, data_type in ('DOUBLE', 'FLOAT') from information_schema.columns"
+            " where table_catalog = 'warehouse' and table_schema = 'marts' and table_name = ?"
+            " order by ordinal_position",
+            [table],
+        ).fetchall()
+        exact_columns = [name for name, is_double in columns if not is_double]
+        exact = ", ".join(exact_columns)
+        doubles = [name for name, is_double in columns if is_double]
+        [(missing,)] = con.execute(
+            f"""
+            select count(*) from (
+                (select {exact} from marts.{table} where {where}
+                 except all select {exact} from other.marts.{table} where {where})
+                union all
+                (select {exact} from other.marts.{table} where {where}
+                 except all select {exact} from marts.{table} where {where})
+            )
+            """
+        ).fetchall()
+        if not doubles:
+            return missing
+        same = " and ".join(f"a.{name} is not distinct from b.{name}" for name in exact_columns)
+        close = " and ".join(
+            f"(a.{d} is not distinct from b.{d}"
+            f" or abs(a.{d} - b.{d}) <= 1e-9 * greatest(abs(a.{d}), abs(b.{d})))"
+            for d in doubles
+        )
+        [(apart,)] = con.execute(
+            f"""
+            select count(*)
+            from (select * from marts.{table} where {where}) as a
+            inner join (select * from other.marts.{table} where {where}) as b on {same}
+            where not ({close})
+            """
+        ).fetchall()
+        return missing + apart
+
+
+def test_full_refresh_gives_the_same_marts_as_incremental_loads(warehouses):
+    incremental, full = warehouses["incremental"], warehouses["full"]
+    _succeeded(full, "full_refresh")
+    tables = _mart_tables(incremental)
+    assert set(INCREMENTAL_FACTS) <= set(tables) and tables == _mart_tables(full)
+    differing = {t: n for t in tables if (n := _differences(incremental, full, t))}
+    assert differing == {}
+    [(runs,)] = incremental.query("select count(*) from marts.fct_runs")
+    assert runs > 1000
+
+
+def test_partition_vars_reload_exactly_that_window(warehouses):
+    incremental, partitioned = warehouses["incremental"], warehouses["partitioned"]
+    _succeeded(partitioned, "partition_run")
+    day = f"{{}} = date '{DAMAGED_DAY}'"
+    # the damaged day is reloaded whole ...
+    assert _differences(incremental, partitioned, "fct_llm_calls", day.format("call_date")) == 0
+    assert _differences(incremental, partitioned, "fct_runs", day.format("run_date")) == 0
+    [(calls,)] = partitioned.query(
+        "select count(*) from marts.fct_llm_calls where call_date = ?", [DAMAGED_DAY]
+    )
+    assert calls > 100
+    # ... and nothing else: the run altered the day before keeps its damage
+    assert (
+        partitioned.query(
+            "select count(*) from marts.fct_runs where attempts = 99 and run_date = ?",
+            [UNTOUCHED_DAY],
+        )[0][0]
+        > 0
+    )
+
+
+# --- the marts answer the brief -----------------------------------------------------------------
+
+
+def test_run_performance_adds_up_to_the_runs(warehouses):
+    incremental = warehouses["incremental"]
+    [(runs, finished, succeeded)] = incremental.query(
+        "select count(*), count(*) filter (where is_finished), count(*) filter (where is_succeeded)"
+        " from marts.fct_runs"
+    )
+    assert incremental.query(
+        "select sum(runs), sum(finished_runs), sum(succeeded_runs) from marts.run_performance_daily"
+    ) == [(runs, finished, succeeded)]
+    [(rate, within, p95, p50)] = incremental.query(
+        "select sum(succeeded_runs) / sum(finished_runs),"
+        " sum(within_expected_runs) / sum(runs_with_expectation),"
+        " max(duration_p95_seconds), min(duration_p50_seconds) from marts.run_performance_daily"
+    )
+    assert 0.8 < rate < 1 and 0.7 < within < 1 and p95 > p50 > 0
+
+
+def test_code_changes_count_each_metric_increase_once(warehouses):
+    truth = json.loads((warehouses["generated"].home / "truth" / "summary.json").read_text())
+    [(lines, commits)] = warehouses["incremental"].query(
+        "select sum(lines_modified), sum(commits) from marts.fct_code_changes"
+    )
+    assert lines == truth["metrics_truth"]["droid.code.lines_modified"]
+    assert commits == truth["metrics_truth"]["droid.git.commits"]
+
+
+def test_cost_marts_add_up_to_the_allocations(warehouses):
+    incremental = warehouses["incremental"]
+    [(allocated,)] = incremental.query("select sum(total_cost_usd) from marts.fct_cost_allocations")
+    for table in ("cost_daily", "cost_monthly"):
+        [(total,)] = incremental.query(f"select sum(total_cost_usd) from marts.{table}")
+        assert abs(total - allocated) < CENT, table
+    [(ai_allocated,)] = incremental.query(
+        "select sum(total_cost_usd) from marts.fct_cost_allocations"
+        " where cost_component = 'ai_inference' and is_allocated"
+    )
+    [(ai_by_model,)] = incremental.query("select sum(ai_cost_usd) from marts.llm_usage_daily")
+    assert abs(ai_by_model - ai_allocated) < CENT
+    [(report_total,)] = incremental.query(
+        "select sum(total_cost_usd) from marts.customer_monthly_report"
+    )
+    [(customer_total,)] = incremental.query(
+        "select sum(total_cost_usd) from marts.fct_cost_allocations where is_allocated"
+    )
+    assert abs(report_total - customer_total) < CENT
+
+
+def test_monthly_report_has_one_row_per_customer_and_month(warehouses):
+    rows = warehouses["incremental"].query(
+        "select customer_id, runs, top_templates, cost_by_model, budget_consumed_share"
+        " from marts.customer_monthly_report where customer_id like 'cus_%' order by 1"
+    )
+    assert [r[0] for r in rows] == [f"cus_{i:04d}" for i in range(1, CUSTOMERS + 1)]
+    assert all(r[1] > 0 and r[2].count("(") == 3 and "claude" in r[3] and r[4] > 0 for r in rows)
+
+
+def test_realtime_status_is_as_of_the_newest_export(warehouses):
+    incremental = warehouses["incremental"]
+    [(newest,)] = incremental.query("select max(updated_at) from marts.fct_run_attempts")
+    rows = incremental.query("select worker_pool, as_of_at from marts.realtime_pool_status")
+    assert {pool for pool, _ in rows} >= {"pool-standard", "pool-large", "pool-gpu"}
+    assert {as_of for _, as_of in rows} == {newest}
+
+
+# --- analyses, docs, project conventions ----------------------------------------------------
+
+
+def test_docs_generate_works(warehouses):
+    incremental = warehouses["incremental"]
+    _succeeded(incremental, "docs")
+    assert (incremental.home / "target" / "catalog.json").exists()
+
+
+def test_every_analysis_compiles_and_runs_on_the_marts(warehouses):
+    incremental = warehouses["incremental"]
+    compiled = incremental.home / "target" / "compiled" / "factory_warehouse" / "analyses"
+    analyses = sorted((DBT_PROJECT_DIR / "analyses").glob("*.sql"))
+    assert len(analyses) >= 30
+    empty = []
+    for analysis in analyses:
+        sql = (compiled / analysis.name).read_text()
+        if not incremental.query(sql):
+            empty.append(analysis.name)
+    assert empty == []
+
+
+def _manifest(warehouses) -> dict:
+    path = warehouses["incremental"].home / "target" / "manifest.json"
+    return json.loads(path.read_text())
+
+
+def test_every_model_is_documented_and_has_a_primary_key_test(warehouses):
+    manifest = _manifest(warehouses)
+    models = {
+        n["unique_id"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["package_name"] == "factory_warehouse"
+    }
+    tested: dict[str, set[str]] = {uid: set() for uid in models}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") in tested:
+            tested[node["attached_node"]].add(node["test_metadata"]["name"] if node.get(
+                "test_metadata") else node["name"])  # fmt: skip
+    undocumented = [uid for uid, n in models.items() if not n["description"].strip()]
+    assert undocumented == []
+    without_key = [
+        uid
+        for uid, names in tested.items()
+        if not ({"unique", "not_null"} <= names or "unique_combination_of_columns" in names)
+    ]
+    assert without_key == []
+    marts = [n for n in models.values() if n["fqn"][1] == "marts"]
+    assert all(n["config"]["contract"]["enforced"] for n in marts)
+    assert all(column.get("description") for n in marts for column in n["columns"].values())
+
+
+def test_facts_reports_and_realtime_marts_carry_their_tags(warehouses):
+    nodes = {
+        n["name"]: n
+        for n in _manifest(warehouses)["nodes"].values()
+        if n["resource_type"] == "model"
+    }
+    for fact in INCREMENTAL_FACTS:
+        assert nodes[fact]["config"]["materialized"] == "incremental"
+        assert "daily_partitioned" in nodes[fact]["tags"]
+    for report in ("customer_monthly_report", "project_monthly_report"):
+        assert "monthly_report" in nodes[report]["tags"]
+    for realtime in ("realtime_pool_status", "capacity_utilisation_hourly"):
+        assert "realtime" in nodes[realtime]["tags"]
+
+
+def test_every_source_has_freshness_and_exposures_declare_the_consumers(warehouses):
+    manifest = _manifest(warehouses)
+    for source in manifest["sources"].values():
+        if source["name"] != "quarantine":  # an empty quarantine is the healthy state
+            assert source["freshness"]["error_after"]["count"], source["unique_id"]
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert {"monthly_customer_report", "dagster_insights"} <= set(exposures)
+    assert sum(e["type"] == "dashboard" for e in exposures.values()) >= 3
