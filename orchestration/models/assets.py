@@ -71,28 +71,55 @@ class FactoryDbtTranslator(DagsterDbtTranslator):
 ensure_manifest()
 
 
-# The incremental facts are partitioned by day; the models they read run before them and every
-# other model after them, each in its own step, so the graph stays acyclic between steps.
+# The incremental facts are partitioned by day. dbt runs in three steps so the graph between
+# steps stays acyclic: every model not downstream of the facts (staging, intermediate, dims),
+# then the facts for the run's days, then every model downstream of them.
 DAILY_FACTS = "tag:daily_partitioned"
+
+
+def _models_downstream_of_facts(manifest_path: Path) -> list[str]:
+    """Names of the models that read the facts, directly or not (the facts excluded)."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    children: dict[str, list[str]] = {}
+    for unique_id, node in nodes.items():
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            children.setdefault(parent, []).append(unique_id)
+    facts = [u for u, n in nodes.items() if "daily_partitioned" in n.get("tags", [])]
+    seen, stack = set(), list(facts)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(
+        nodes[u]["name"] for u in seen - set(facts) if nodes[u]["resource_type"] == "model"
+    )
+
+
+# Tests of the later models that also read a fact (e.g. a relationship to `fct_runs`) would
+# otherwise be picked up by the facts' step and fail on a table not built yet.
+LATER_MODELS_AND_TESTS = " ".join(
+    f"{name}+1" for name in _models_downstream_of_facts(dbt_project.manifest_path)
+)
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select=f"+{DAILY_FACTS}",
-    exclude=DAILY_FACTS,
+    exclude=f"{DAILY_FACTS}+",
     name="dbt_fact_inputs",
     dagster_dbt_translator=FactoryDbtTranslator(),
     pool=DUCKDB_WRITER_POOL,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_fact_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds the staging and intermediate models the incremental facts read."""
+    """Builds every model not downstream of the incremental facts: staging, intermediate, dims."""
     yield from dbt.cli(["build"], context=context).stream()
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     select=DAILY_FACTS,
+    exclude=LATER_MODELS_AND_TESTS or None,
     name="dbt_daily_facts",
     dagster_dbt_translator=FactoryDbtTranslator(),
     partitions_def=daily_partitions,
@@ -111,14 +138,15 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    exclude=f"+{DAILY_FACTS}",
+    select=f"{DAILY_FACTS}+",
+    exclude=DAILY_FACTS,
     name="dbt_models",
     dagster_dbt_translator=FactoryDbtTranslator(),
     pool=DUCKDB_WRITER_POOL,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds (runs and tests) every other model: dimensions, marts, reports."""
+    """Builds (runs and tests) every model downstream of the facts: marts and reports."""
     yield from dbt.cli(["build"], context=context).stream()
 
 
