@@ -11,6 +11,7 @@ import dagster as dg
 from orchestration.alerts.sensors import alert_delivery, run_failure_alert
 from orchestration.inbox.assets import ingestion_assets
 from orchestration.inbox.sensors import inbox_sensor
+from orchestration.insights.assets import insights_assets
 from orchestration.models.assets import dbt_model_assets, dbt_resource
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import jobs, schedules
@@ -19,7 +20,7 @@ from orchestration.schedules import jobs, schedules
 def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definitions:
     """Definitions on the warehouse at `warehouse` (default: from the environment)."""
     return dg.Definitions(
-        assets=[*ingestion_assets, *dbt_model_assets],
+        assets=[*ingestion_assets, *dbt_model_assets, *insights_assets],
         jobs=jobs,
         schedules=schedules,
         sensors=[inbox_sensor, run_failure_alert, alert_delivery],

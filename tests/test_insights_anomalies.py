@@ -1,0 +1,133 @@
+"""Anomaly detection on synthetic series and runs with known noise and injected anomalies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration.insights import anomalies as A
+
+DAYS = pd.date_range("2026-09-01", periods=56, freq="D")
+WEEKLY = np.array([1.0, 1.05, 1.0, 0.95, 1.0, 0.35, 0.3])  # Monday .. Sunday
+
+
+def _series(seed: int, level: float = 100.0, noise: float = 0.05) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    season = WEEKLY[DAYS.dayofweek]
+    return pd.DataFrame(
+        {"date": DAYS, "value": level * season * (1 + rng.normal(0, noise, len(DAYS)))}
+    )
+
+
+def _long(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(
+        [
+            s.assign(metric="cost", dimension="customer", dimension_value=k)
+            for k, s in series.items()
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spike_is_found_and_controls_stay_quiet(seed: int):
+    spiked = _series(seed)
+    spike_day = DAYS[40]
+    spiked.loc[spiked["date"] == spike_day, "value"] *= 3.0
+    controls = {f"control_{i}": _series(100 + 10 * seed + i) for i in range(5)}
+    scored = A.detect_additive(_long({"spiked": spiked, **controls}))
+    found = A.anomalies_from_scored(scored)
+    assert set(zip(found["dimension_value"], found["anomaly_date"], strict=True)) == {
+        ("spiked", spike_day.date())
+    }
+    row = found.iloc[0]
+    assert row["severity"] == "critical" and row["direction"] == "up"
+    assert row["impact_pct"] == pytest.approx(2.0, abs=0.3)
+    assert row["expected_lower"] <= row["expected"] <= row["expected_upper"] < row["actual"]
+
+
+def test_weekend_dip_is_expected_not_anomalous():
+    # A strong weekly pattern: a naive "yesterday" baseline would flag every Saturday.
+    scored = A.detect_additive(_long({"weekly": _series(1, noise=0.02)}))
+    assert not scored["is_anomaly"].any()
+    assert scored["score"].dropna().max() < 4
+
+
+@pytest.mark.parametrize(
+    ("impact", "severity"), [(0.1, "minor"), (-0.2, "major"), (0.49, "major"), (0.5, "critical")]
+)
+def test_severity_grades(impact: float, severity: str):
+    assert A.severity_of(impact) == severity
+
+
+def _runs(seed: int, drop: tuple[str, list] | None = None, slow: tuple[str, list] | None = None):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in DAYS:
+        for template, per_day in (("busy", 25), ("steady", 10)):
+            for _ in range(rng.poisson(per_day)):
+                p_fail = 0.1
+                factor = 1.0
+                if drop and template == drop[0] and day in drop[1]:
+                    p_fail = 0.4  # the generator: failure rate x 4
+                if slow and template == slow[0] and day in slow[1]:
+                    factor = 2.0
+                rows.append(
+                    {
+                        "run_date": day.date(),
+                        "template_key": template,
+                        "worker_pool": "pool-standard",
+                        "customer_id": "cus_1",
+                        "is_finished": True,
+                        "is_succeeded": rng.random() > p_fail,
+                        "duration_seconds": factor * rng.lognormal(6.0, 0.5),
+                        "queue_seconds": rng.exponential(30),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_success_rate_drop_and_duration_regression_are_found():
+    window = list(DAYS[44:47])
+    slow_window = list(DAYS[30:34])
+    runs = _runs(3, drop=("busy", window), slow=("steady", slow_window))
+    found = A.anomalies_from_scored(A.detect_performance(runs))
+    drops = found[(found["metric"] == "success_rate") & (found["dimension"] == "template")]
+    assert set(drops["dimension_value"]) == {"busy"}
+    assert set(drops["anomaly_date"]) <= {d.date() for d in window}
+    slow = found[(found["metric"] == "duration_p95") & (found["dimension"] == "template")]
+    assert set(slow["dimension_value"]) == {"steady"}
+    assert set(slow["anomaly_date"]) <= {d.date() for d in slow_window}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_performance_controls_stay_quiet(seed: int):
+    found = A.anomalies_from_scored(A.detect_performance(_runs(seed)))
+    assert found.empty, found
+
+
+def test_evaluation_counts_hits_misses_and_false_positives():
+    truth = pd.DataFrame(
+        [
+            ["a1", "cost_spike", "worker_pool", "pool-a", "2026-10-02", "2026-10-02"],
+            ["a2", "success_rate_drop", "template", "t1", "2026-10-05", "2026-10-06"],
+        ],
+        columns=["anomaly_id", "kind", "dimension", "dimension_value", "start_date", "end_date"],
+    )
+    d = pd.Timestamp
+    found = pd.DataFrame(
+        {
+            "metric": ["cost", "cost", "cost"],
+            "dimension": ["worker_pool", "customer", "customer"],
+            "dimension_value": ["pool-a", "__idle__", "cus_9"],
+            "anomaly_date": [
+                d("2026-10-02").date(),
+                d("2026-10-02").date(),
+                d("2026-10-20").date(),
+            ],
+        }
+    )
+    result = A.evaluate(found, truth)
+    assert result["recall"] == 0.5 and result["missed"] == ["a2"]
+    assert result["precision_strict"] == pytest.approx(1 / 3)
+    assert result["precision_explained"] == pytest.approx(2 / 3)
