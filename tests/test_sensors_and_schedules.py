@@ -49,12 +49,12 @@ def test_hourly_refresh_targets_the_partition_of_its_tick():
 @pytest.mark.parametrize(
     ("schedule", "job", "cron", "partition"),
     [
-        (daily_schedule, "daily_models_and_checks", "30 5 * * *", "2026-11-30"),  # yesterday
+        (daily_schedule, "daily_models_and_checks", "30 5 * * *", "2026-10-31"),  # yesterday
         (monthly_schedule, "monthly_customer_reports", "0 7 1 * *", None),
     ],
 )
 def test_daily_and_monthly_schedules_request_their_job(schedule, job, cron, partition):
-    tick = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    tick = datetime(2026, 11, 1, 7, 0, tzinfo=UTC)
     with dg.build_schedule_context(
         scheduled_execution_time=tick, repository_def=defs.get_repository_def()
     ) as context:
