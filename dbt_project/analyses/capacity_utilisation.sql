@@ -8,5 +8,8 @@ select
 from {{ ref('capacity_utilisation_hourly') }}
 where
     hour_start_at
-    > (select {{ dbt.dateadd('hour', -48, 'max(hour_start_at)') }} from {{ ref('capacity_utilisation_hourly') }})
+    > (
+        select {{ dbt.dateadd('hour', -48, 'max(hour_start_at)') }}
+        from {{ ref('capacity_utilisation_hourly') }}
+    )
 order by worker_pool, hour_start_at

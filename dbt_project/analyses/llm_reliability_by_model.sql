@@ -10,6 +10,9 @@ select
     max(latency_p99_ms) as worst_daily_p99_ms,
     sum(cache_read_tokens) * 1.0 / nullif(sum(input_tokens), 0) as cache_read_share
 from {{ ref('llm_performance_daily') }}
-where call_date > (select {{ dbt.dateadd('day', -7, 'max(call_date)') }} from {{ ref('llm_performance_daily') }})
+where call_date > (
+    select {{ dbt.dateadd('day', -7, 'max(call_date)') }}
+    from {{ ref('llm_performance_daily') }}
+)
 group by provider_name, model_name
 order by llm_calls desc

@@ -11,6 +11,9 @@ select
 from {{ ref('fct_runs') }}
 where
     is_finished
-    and run_date > (select {{ dbt.dateadd('day', -30, 'max(run_date)') }} from {{ ref('fct_runs') }})
+    and run_date > (
+        select {{ dbt.dateadd('day', -30, 'max(run_date)') }}
+        from {{ ref('fct_runs') }}
+    )
 group by template_key
 order by runs desc
