@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -147,5 +149,7 @@ def test_demo_materialises_everything_on_the_local_instance(tmp_path: Path):
     assert "customer_daily_usage" in output
     assert "total cost by component" in output.lower()
     # The run is recorded in the instance that dagster.yaml configures, as `dagster dev` shows it.
-    runs_db = home / "dagster" / "storage" / "runs.db"
-    assert runs_db.exists()
+    run_id = re.search(r"run id ([0-9a-f-]{36})", output)[1]
+    with sqlite3.connect(home / "dagster" / "storage" / "history" / "runs.db") as runs:
+        status = runs.execute("select status from runs where run_id = ?", (run_id,)).fetchall()
+    assert status == [("SUCCESS",)]
