@@ -303,5 +303,49 @@ def test_sigkill_at_each_publish_step_leaves_a_whole_snapshot(tmp_path: Path, cr
     assert len(list((serving / "snapshots").iterdir())) == 2
 
 
+_POOL_JOB = """
+import os, signal, sys
+import dagster as dg
+from orchestration.publishing.recovery import recover_interrupted_runs
+from orchestration.resources import DUCKDB_WRITER_POOL
+
+@dg.asset(pool=DUCKDB_WRITER_POOL)
+def writer():
+    if sys.argv[1] == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+job = dg.Definitions(assets=[writer]).resolve_implicit_global_asset_job_def()
+with dg.DagsterInstance.get() as instance:
+    print("recovered", recover_interrupted_runs(instance))
+    print("success", job.execute_in_process(instance=instance, raise_on_error=False).success)
+"""
+
+
+def test_a_run_killed_in_the_writer_pool_does_not_block_the_next_run(tmp_path: Path):
+    """dagster.yaml limits the `duckdb_writer` pool to one slot; a run killed while holding it
+    would keep it forever, and every later run would wait. The recovery frees it."""
+    env = {
+        **os.environ,
+        **warehouse_environment(tmp_path),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+
+    def run(mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", _POOL_JOB, mode],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert run("die").returncode == -signal.SIGKILL
+    second = run("live")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "recovered ['" in second.stdout  # the dead run, marked failed
+    assert "success True" in second.stdout
+
+
 if __name__ == "__main__":
     sys.exit(drive(Path(sys.argv[1]), sys.argv[2], sys.argv[3]))
