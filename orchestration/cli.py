@@ -283,8 +283,12 @@ def materialize_everything(first_day: date, last_day: date):
 
     from orchestration.definitions import defs
     from orchestration.partitions import partition_range_tags
+    from orchestration.publishing.recovery import recover_interrupted_runs
 
     with dg.DagsterInstance.get() as instance:
+        # a run killed earlier would hold the writer pool's only slot and this run would wait
+        for run_id in recover_interrupted_runs(instance):
+            console.print(f"marked interrupted run {run_id} as failed and freed its pool slot")
         job = defs.resolve_job_def("refresh_warehouse")
         return job.execute_in_process(
             instance=instance,

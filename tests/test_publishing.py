@@ -32,8 +32,9 @@ from orchestration.publishing.snapshot import (
 from tests.conftest import warehouse_environment
 
 FIRST_EXPORT_DAY = date(2026, 10, 1)  # monthly invoices are dated the 1st
-# Columns that legitimately differ between two builds of the same data.
-VOLATILE_COLUMNS = {"as_of_at"}
+# Columns that legitimately differ between two builds of the same data: the time a realtime mart
+# was computed, the time an alert was first and last seen.
+VOLATILE_COLUMNS = {"as_of_at", "first_seen_at", "last_seen_at"}
 
 
 # --- Helpers shared with test_crash_safety and test_quality_checks -------------------------------

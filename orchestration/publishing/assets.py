@@ -10,10 +10,7 @@ to publish over a failure it finds.
 import time
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import (
-    COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
-    AssetCheckExecutionRecordStatus,
-)
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.alerts.store import new_alert, record_alert
 from orchestration.insights.assets import insights_assets
@@ -44,8 +41,10 @@ def published_asset_keys() -> list[dg.AssetKey]:
 
 
 def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
-    """Blocking checks upstream of the snapshot whose latest completed evaluation failed with
-    ERROR severity (from any run): publishing over them would publish numbers known wrong."""
+    """Blocking checks upstream of the snapshot that do not vouch for the work database: their
+    latest evaluation failed with ERROR severity, or it was planned by another run that never
+    got to it (killed or failed mid-build: what that run rewrote was never audited). Publishing
+    over them would publish numbers known wrong or not known right."""
     try:
         graph = context.repository_def.asset_graph
     except Exception:  # executed outside a repository (execute_in_process of a job)
@@ -58,18 +57,17 @@ def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
         for key in graph.asset_check_keys
         if key.asset_key in upstream and graph.get(key).blocking
     ]
-    storage = context.instance.event_log_storage
-    latest = storage.get_latest_asset_check_execution_by_key(check_keys)
+    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
     failed = []
     for key in check_keys:
         record = latest.get(key)
-        if record is not None and record.status == AssetCheckExecutionRecordStatus.PLANNED:
-            # planned in a run that did not get to it (this one, or one still going)
-            history = storage.get_asset_check_execution_history(
-                key, limit=1, status=set(COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES)
-            )
-            record = history[0] if history else None
-        if record is None or record.status != AssetCheckExecutionRecordStatus.FAILED:
+        if record is None:
+            continue  # never planned: nothing it checks was built by a run of this instance
+        if record.status == AssetCheckExecutionRecordStatus.PLANNED:
+            if record.run_id != context.run.run_id:
+                failed.append(f"{key.to_user_string()} (not evaluated by run {record.run_id})")
+            continue
+        if record.status != AssetCheckExecutionRecordStatus.FAILED:
             continue
         evaluation = record.event.dagster_event.event_specific_data if record.event else None
         severity = getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR)
@@ -98,7 +96,7 @@ def publish_serving_snapshot(
     if failed:
         kept = current_version(settings.serving_dir) or "none"
         message = (
-            f"not publishing: {len(failed)} blocking check(s) failed at their latest evaluation "
+            f"not publishing: {len(failed)} blocking check(s) failed or were not evaluated "
             f"({', '.join(failed[:10])}); the serving snapshot stays at version {kept}"
         )
         record_alert(

@@ -55,12 +55,17 @@ def process_alive(pid: int, started_before: float | None = None) -> bool:
 
 
 def _run_worker(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
-    """The pid of the process that executes the run and when it said so, from its first engine
-    event; None before it started."""
+    """The pid of the process that executes the run's steps and when it said so, from the
+    executor's "Executing steps …" event (in-process and multiprocess executors); None before
+    the executor started (other engine events may come from launchers that exit normally)."""
     records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
     for record in records:
         event = record.dagster_event
-        if event is not None and event.pid is not None:
+        if (
+            event is not None
+            and event.pid is not None
+            and ((record.message or "").startswith("Executing steps"))
+        ):
             return event.pid, record.timestamp
     return None
 
