@@ -67,70 +67,11 @@ positive_targets as (
 
 ),
 
-allocated as (
-
-    {{ allocate_proportionally(
-        'positive_targets',
-        ['cost_date', 'cost_component', 'cost_pool', 'cost_class', 'billing_currency'],
-        'weight',
-        ['effective_cost', 'billed_cost'],
-        'cost_object_id'
-    ) }}
-
-),
-
 invoiced as (
 
-    select
-        cost_date,
-        cost_component,
-        cost_pool,
-        cost_class,
-        billing_currency,
-        usd_per_unit,
-        cost_object_type,
-        cost_object_id,
-        customer_id,
-        project_id,
-        allocation_method,
-        false as is_estimated,
-        weight as driver_quantity,
-        allocated_effective_cost,
-        allocated_billed_cost
-
-    from allocated
-
-),
-
-unallocated as (
-
-    select
-        cost_pools.cost_date,
-        cost_pools.cost_component,
-        cost_pools.cost_pool,
-        cost_pools.cost_class,
-        cost_pools.billing_currency,
-        cost_pools.usd_per_unit,
-        'unallocated' as cost_object_type,
-        '__unallocated__' as cost_object_id,
-        '__unallocated__' as customer_id,
-        cast(null as {{ dbt.type_string() }}) as project_id,
-        'ai_invoice_without_calls' as allocation_method,
-        false as is_estimated,
-        cast(null as {{ type_double() }}) as driver_quantity,
-        cost_pools.effective_cost as allocated_effective_cost,
-        cost_pools.billed_cost as allocated_billed_cost
-
-    from cost_pools
-    where not exists (
-        select 1
-        from positive_targets
-        where
-            positive_targets.cost_date = cost_pools.cost_date
-            and positive_targets.cost_pool = cost_pools.cost_pool
-            and positive_targets.cost_class = cost_pools.cost_class
-            and positive_targets.billing_currency = cost_pools.billing_currency
-    )
+    {{ allocate_cost_pools(
+        'cost_pools', 'positive_targets', unallocated_method='ai_invoice_without_calls'
+    ) }}
 
 ),
 
@@ -168,8 +109,6 @@ estimated as (
 allocations as (
 
     select * from invoiced
-    union all
-    select * from unallocated
     union all
     select * from estimated
 

@@ -104,78 +104,9 @@ pool_targets as (
 
 ),
 
-allocated as (
-
-    {{ allocate_proportionally(
-        'pool_targets',
-        ['cost_date', 'cost_component', 'cost_pool', 'cost_class', 'billing_currency'],
-        'weight',
-        ['effective_cost', 'billed_cost'],
-        'cost_object_id'
-    ) }}
-
-),
-
-allocated_rows as (
-
-    select
-        cost_date,
-        cost_component,
-        cost_pool,
-        cost_class,
-        billing_currency,
-        usd_per_unit,
-        cost_object_type,
-        cost_object_id,
-        customer_id,
-        project_id,
-        allocation_method,
-        false as is_estimated,
-        weight as driver_quantity,
-        allocated_effective_cost,
-        allocated_billed_cost
-
-    from allocated
-
-),
-
-unallocated_rows as (
-
-    select
-        cost_date,
-        cost_component,
-        cost_pool,
-        cost_class,
-        billing_currency,
-        usd_per_unit,
-        'unallocated' as cost_object_type,
-        '__unallocated__' as cost_object_id,
-        '__unallocated__' as customer_id,
-        cast(null as {{ dbt.type_string() }}) as project_id,
-        allocation_method,
-        false as is_estimated,
-        cast(null as {{ type_double() }}) as driver_quantity,
-        effective_cost as allocated_effective_cost,
-        billed_cost as allocated_billed_cost
-
-    from pool_methods
-    where not exists (
-        select 1
-        from pool_targets
-        where
-            pool_targets.cost_date = pool_methods.cost_date
-            and pool_targets.cost_pool = pool_methods.cost_pool
-            and pool_targets.cost_class = pool_methods.cost_class
-            and pool_targets.billing_currency = pool_methods.billing_currency
-    )
-
-),
-
 allocations as (
 
-    select * from allocated_rows
-    union all
-    select * from unallocated_rows
+    {{ allocate_cost_pools('pool_methods', 'pool_targets') }}
 
 )
 
