@@ -3,25 +3,9 @@
 -- attempt and day it was busy. The usage driver of the data-plane allocation.
 with
 
-run_attempts as (
-
-    select * from {{ ref('int_run_attempts_deduplicated') }}
-
-),
-
 busy_intervals as (
 
-    select
-        run_id,
-        attempt,
-        customer_id,
-        project_id,
-        worker_pool,
-        started_at as busy_from_at,
-        coalesce(finished_at, updated_at) as busy_to_at
-
-    from run_attempts
-    where started_at is not null and coalesce(finished_at, updated_at) >= started_at
+    select * from {{ ref('int_run_attempts_busy') }}
 
 ),
 

@@ -2,24 +2,9 @@
 -- attempt and hour it was busy. The busy side of the capacity utilisation per pool and hour.
 with
 
-run_attempts as (
-
-    select * from {{ ref('int_run_attempts_deduplicated') }}
-
-),
-
 busy_intervals as (
 
-    select
-        run_id,
-        attempt,
-        customer_id,
-        worker_pool,
-        started_at as busy_from_at,
-        coalesce(finished_at, updated_at) as busy_to_at
-
-    from run_attempts
-    where started_at is not null and coalesce(finished_at, updated_at) >= started_at
+    select * from {{ ref('int_run_attempts_busy') }}
 
 ),
 
