@@ -562,28 +562,44 @@ def raw_projects() -> gx.ExpectationSuite:
 
 
 def allocation_reconciles() -> gx.ExpectationSuite:
-    """Per day, allocated + idle + unallocated cost equals the FOCUS effective cost to the cent."""
+    """Per day and currency, allocated + idle + unallocated cost equals the FOCUS effective cost
+    and the billed cost, to the cent."""
+    tolerance = RECONCILIATION_TOLERANCE_USD
     return _suite(
         "allocation_reconciles",
         ERROR,
-        "Cost allocation loses and invents nothing: per day, allocated + idle + unallocated "
-        "cost equals the FOCUS effective cost, to the cent.",
+        "Cost allocation loses and invents nothing: per day and billing currency, allocated + "
+        "idle + unallocated cost equals the FOCUS effective cost and the billed cost, to the cent.",
         [
-            _columns_present(["cost_date", "difference_usd"]),
-            _not_null("difference_usd", "A missing side of the reconciliation is a failure."),
+            _columns_present(["cost_date", "effective_difference_usd", "billed_difference_usd"]),
+            _not_null(
+                "effective_difference_usd", "A missing side of the reconciliation is a failure."
+            ),
+            _not_null(
+                "billed_difference_usd", "A missing side of the reconciliation is a failure."
+            ),
             _between(
-                "difference_usd",
-                -RECONCILIATION_TOLERANCE_USD,
-                RECONCILIATION_TOLERANCE_USD,
-                "|allocated + idle + unallocated - FOCUS effective cost| <= half a cent.",
+                "effective_difference_usd",
+                -tolerance,
+                tolerance,
+                "|allocated + idle + unallocated - FOCUS EffectiveCost| <= half a cent.",
+            ),
+            _between(
+                "billed_difference_usd",
+                -tolerance,
+                tolerance,
+                "|allocated + idle + unallocated - FOCUS BilledCost| <= half a cent.",
             ),
         ],
         applies_to="frame",
         frame_columns={
             "cost_date": "the UTC day",
-            "difference_usd": (
-                "allocated + idle + unallocated cost - FOCUS EffectiveCost of that day, in USD "
-                "(the caller's query builds it)"
+            "effective_difference_usd": (
+                "allocated + idle + unallocated effective cost - FOCUS EffectiveCost of that day "
+                "and currency, in USD (the caller's query builds it)"
+            ),
+            "billed_difference_usd": (
+                "the same for the billed cost against FOCUS BilledCost, in USD"
             ),
         },
     )
@@ -605,12 +621,14 @@ def success_rates_in_unit_interval() -> gx.ExpectationSuite:
 
 
 def daily_volume_not_collapsing() -> gx.ExpectationSuite:
-    """A day's runs are at least 30% of the trailing 7-day median, unless the day is flagged."""
+    """A day's runs are at least 30% of the median of its 7 comparable days before, unless the
+    day is flagged."""
     return _suite(
         "daily_volume_not_collapsing",
         ERROR,
-        "Run volume does not collapse: a day with fewer than 30% of the trailing 7-day median "
-        "runs means missing exports, unless the day is flagged as expected (holiday, outage).",
+        "Run volume does not collapse: a day with fewer than 30% of the median runs of its 7 "
+        "comparable days before (weekdays against weekdays, weekend days against weekend days) "
+        "means missing exports, unless the day is flagged as expected (holiday, outage).",
         [
             _columns_present(["run_date", "runs", "trailing_7d_median_runs", "is_flagged"]),
             _not_null("runs", "Every day of the frame has a count (0 when no runs)."),
@@ -620,7 +638,7 @@ def daily_volume_not_collapsing() -> gx.ExpectationSuite:
                 min_value=MIN_VOLUME_RATIO,
                 row_condition=Column("is_flagged") == False,  # noqa: E712 (a GX condition)
                 meta=_meta("min:volume_ratio"),
-                notes="runs / trailing 7-day median >= 0.3 on days not flagged.",
+                notes="runs / median of the 7 comparable days before >= 0.3 on days not flagged.",
             ),
         ],
         applies_to="frame",
@@ -629,13 +647,16 @@ def daily_volume_not_collapsing() -> gx.ExpectationSuite:
                 "op": "divide",
                 "numerator": "runs",
                 "denominator": "trailing_7d_median_runs",
-                "description": "runs / trailing 7-day median (null without a baseline)",
+                "description": "runs / median of the 7 comparable days before (null without one)",
             }
         },
         frame_columns={
             "run_date": "the UTC day",
             "runs": "runs that day",
-            "trailing_7d_median_runs": "median of the 7 days before (null or 0: not judged)",
+            "trailing_7d_median_runs": (
+                "median runs of the 7 comparable days before (weekdays or weekend days; "
+                "null or 0: not judged)"
+            ),
             "is_flagged": "true for a day known to be quiet",
         },
     )

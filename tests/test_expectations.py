@@ -380,19 +380,24 @@ def test_reconciliation_fails_on_a_one_cent_difference_and_passes_at_0_004(
 ) -> None:
     query = """
         select * from (values
-            (date '2026-10-30', ?::decimal(18, 6)),
-            (date '2026-10-31', ?::decimal(18, 6))
-        ) as t(cost_date, difference_usd)
+            (date '2026-10-30', ?::decimal(18, 6), ?::decimal(18, 6)),
+            (date '2026-10-31', ?::decimal(18, 6), ?::decimal(18, 6))
+        ) as t(cost_date, effective_difference_usd, billed_difference_usd)
     """
-    passing = validate_query("allocation_reconciles", clean_warehouse, query, ["0.004", "-0.004"])
+    within = ["0.004", "-0.004", "0.004", "0"]
+    passing = validate_query("allocation_reconciles", clean_warehouse, query, within)
     assert passing.success, passing.to_metadata()
-    failing = validate_query("allocation_reconciles", clean_warehouse, query, ["0.000", "0.01"])
-    failure = only_failure(failing)
-    assert (failure.check, failure.unexpected_count, failure.sample_unexpected_values) == (
-        "between:difference_usd",
-        1,
-        [0.01],
-    )
+    for cent_off, column in [
+        (["0.000", "0", "0.01", "0"], "effective_difference_usd"),
+        (["0.000", "0", "0", "0.01"], "billed_difference_usd"),
+    ]:
+        failing = validate_query("allocation_reconciles", clean_warehouse, query, cent_off)
+        failure = only_failure(failing)
+        assert (failure.check, failure.unexpected_count, failure.sample_unexpected_values) == (
+            f"between:{column}",
+            1,
+            [0.01],
+        )
     assert failing.blocking_failure
 
 

@@ -26,13 +26,15 @@ QUIET_DAYS_SEED = ("seeds", "expected_quiet_days")
 
 # Per day and billing currency: everything fct_cost_allocations allocates (to runs, sessions and
 # customers) plus idle and unallocated cost, against the FOCUS effective cost of the day as
-# fct_infra_costs normalises it; the difference in USD (billing currency when no rate is known).
+# fct_infra_costs normalises it, and the same for the billed cost; the differences in USD
+# (in the billing currency when no rate is known).
 RECONCILIATION_QUERY = """\
 with focus as (
     select
         cost_date,
         billing_currency,
         sum(effective_cost) as focus_effective_cost,
+        sum(billed_cost) as focus_billed_cost,
         max(usd_per_unit) as usd_per_unit
     from marts.fct_infra_costs
     group by all
@@ -45,7 +47,8 @@ allocations as (
         sum(case when cost_object_type = 'idle' then effective_cost else 0 end) as idle_cost,
         sum(case when cost_object_type = 'unallocated' then effective_cost else 0 end)
             as unallocated_cost,
-        sum(effective_cost) as total_cost
+        sum(effective_cost) as total_cost,
+        sum(billed_cost) as total_billed_cost
     from marts.fct_cost_allocations
     group by all
 )
@@ -59,7 +62,11 @@ select
     (
         (coalesce(allocations.total_cost, 0) - coalesce(focus.focus_effective_cost, 0))
         * coalesce(focus.usd_per_unit, 1)
-    )::double as difference_usd
+    )::double as effective_difference_usd,
+    (
+        (coalesce(allocations.total_billed_cost, 0) - coalesce(focus.focus_billed_cost, 0))
+        * coalesce(focus.usd_per_unit, 1)
+    )::double as billed_difference_usd
 from focus
 full outer join allocations
     on focus.cost_date = allocations.cost_date
@@ -68,7 +75,8 @@ order by 1, 2"""
 
 
 def reconciliation_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """`cost_date, billing_currency, …, difference_usd` for suite `allocation_reconciles`."""
+    """`cost_date, billing_currency, …, effective_difference_usd, billed_difference_usd` for
+    suite `allocation_reconciles`."""
     return con.execute(RECONCILIATION_QUERY).df()
 
 
