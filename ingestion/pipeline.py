@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -118,8 +118,8 @@ def ingest_source(
 ) -> SourceIngestResult:
     """Ingest the new files of `inbox_dir/<source>/` into the raw zone at `raw_dir`.
 
-    `export_dates` restricts the run to files whose `export_date` is in it (a Dagster daily
-    partition); by default every new file is ingested.
+    `export_dates` restricts the run to the files that `belong_to` those days (a Dagster daily
+    partition range); by default every new file is ingested.
 
     `now` is the load time (default: the current time; an aware datetime is converted to UTC):
     it stamps `_loaded_at`, picks the `load_date` partition and bounds future timestamps.
@@ -143,7 +143,7 @@ def ingest_source(
         raw_zone.sweep_orphans(raw_dir, manifest.by_sha)
         try:
             for path in inbox_files(inbox_dir, source):
-                if export_dates is not None and export_date(path) not in export_dates:
+                if export_dates is not None and not belongs_to(path, export_dates):
                     continue
                 _ingest_file(source, path, inbox_dir, raw_dir, loaded_at, manifest, result, notify)
         finally:
@@ -316,16 +316,41 @@ _DAY_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MONTH_IN_NAME = re.compile(r"(\d{4})-(\d{2})(?!-?\d)")
 
 
-def export_date(path: Path) -> date:
-    """The day an export file covers: the `YYYY-MM-DD` in its name, the first day of a
-    `YYYY-MM` in its name (monthly invoices), else the UTC date it was last modified."""
+def export_period(path: Path) -> tuple[date, date] | None:
+    """The first and last day an export file covers: the `YYYY-MM-DD` in its name (a daily
+    export), the month of a `YYYY-MM` in its name (a monthly invoice); None for a file without a
+    date in its name (a reference snapshot such as `customers.csv`: the current state, not a day's
+    events)."""
     if match := _DAY_IN_NAME.search(path.name):
         with contextlib.suppress(ValueError):
-            return date(*map(int, match.groups()))
+            day = date(*map(int, match.groups()))
+            return day, day
     if match := _MONTH_IN_NAME.search(path.name):
         with contextlib.suppress(ValueError):
-            return date(int(match[1]), int(match[2]), 1)
+            first = date(int(match[1]), int(match[2]), 1)
+            last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+            return first, last
+    return None
+
+
+def export_date(path: Path) -> date:
+    """The day an export file is filed under (its Dagster partition): the first day of its
+    `export_period`, else the UTC date it was last modified."""
+    period = export_period(path)
+    if period is not None:
+        return period[0]
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
+
+
+def belongs_to(path: Path, export_dates: Container[date]) -> bool:
+    """Whether a run over `export_dates` ingests `path`: a file whose period overlaps them (a
+    backfill of 20-22 October takes October's invoices), and every reference snapshot (any run
+    needs the current customers and projects; an unchanged file is skipped by its hash)."""
+    period = export_period(path)
+    if period is None:
+        return True
+    first, last = period
+    return any(first + timedelta(days=n) in export_dates for n in range((last - first).days + 1))
 
 
 def file_sha256(path: Path) -> str:

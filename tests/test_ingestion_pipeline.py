@@ -288,6 +288,35 @@ def test_files_are_processed_in_sorted_name_order(tmp_path: Path):
     assert [m.split(":")[0] for m in messages] == ["runs/a.jsonl", "runs/b.jsonl", "runs/c.jsonl"]
 
 
+def test_a_run_over_some_days_takes_their_daily_files_their_months_files_and_snapshots(
+    tmp_path: Path,
+):
+    """A backfill of 20-21 October: that day's file, October's monthly file (dated the 1st, but
+    it covers the 20th) and the undated snapshot; not the 19th, not September."""
+    inbox, raw = tmp_path / "inbox", tmp_path / "raw"
+    names = [
+        "runs-2026-10-19.jsonl",
+        "runs-2026-10-20.jsonl",
+        "monthly-2026-09.jsonl",
+        "monthly-2026-10.jsonl",
+        "current.jsonl",
+    ]
+    for name in names:
+        write_jsonl(inbox / "runs" / name, [run_record(run_id=name)])
+    messages: list[str] = []
+
+    days = {datetime(2026, 10, 20).date(), datetime(2026, 10, 21).date()}
+    ingest_source("runs", inbox, raw, now=NOW, on_file=messages.append, export_dates=days)
+
+    loaded = sorted(m.split(":")[0].removeprefix("runs/") for m in messages)
+    assert loaded == ["current.jsonl", "monthly-2026-10.jsonl", "runs-2026-10-20.jsonl"]
+    assert pipeline.export_period(inbox / "runs" / "monthly-2026-10.jsonl") == (
+        datetime(2026, 10, 1).date(),
+        datetime(2026, 10, 31).date(),
+    )
+    assert pipeline.export_period(inbox / "runs" / "current.jsonl") is None
+
+
 def test_a_missing_inbox_or_unknown_source_is_an_ingestion_error(tmp_path: Path):
     with pytest.raises(IngestionError, match="does not exist"):
         ingest_inbox(tmp_path / "nowhere", tmp_path / "raw")

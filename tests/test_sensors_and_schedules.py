@@ -253,7 +253,18 @@ def test_a_backfill_of_three_partitions_ingests_exactly_those_days(small_inbox, 
         files = {
             row[0] for row in con.execute("select distinct _source_file from raw.runs").fetchall()
         }
+        invoices = {
+            row[0]
+            for row in con.execute(
+                "select distinct _source_file from raw.focus_costs where _source_file like "
+                "'%invoice%'"
+            ).fetchall()
+        }
+        customers = con.execute("select count(*) from raw.customers").fetchall()[0][0]
     assert files == {f"runs/runs-{day.isoformat()}.jsonl.gz" for day in days}
+    # the month's LLM invoices (filed under the 1st) and the undated reference snapshots come too
+    assert invoices and all("2026-10" in name for name in invoices), invoices
+    assert customers > 0
 
 
 # ---------------------------------------------------------------- the webserver
