@@ -49,3 +49,13 @@ def small_inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("generated")
     generate(out, days=14, customers=3, seed=11, scale=0.3, end_date=SAMPLE_END_DATE)
     yield out
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Path:
+    """A warehouse home where one clean `refresh_warehouse` run ingested `small_inbox`, built
+    every model, evaluated every check and published the snapshot; what the run did is in
+    `<home>/.baseline-done` (JSON). Shared by the end-to-end tests: copy it to change it."""
+    from tests.test_publishing import published_baseline
+
+    return published_baseline(tmp_path_factory, small_inbox)

@@ -17,6 +17,7 @@ from tests.conftest import REPO_ROOT
 DOC = REPO_ROOT / "docs" / "connecting.md"
 DOC_SERVING_DIR = "data/serving"  # as the examples name it, relative to the repository
 DOC_ABSOLUTE_SERVING_DIR = "/srv/factory-warehouse/data/serving"  # the SQLAlchemy URL's example
+CLI_QUERY = r'duckdb\s+(?:-readonly\s+)?(\S+\.duckdb)?\s*-c "(.*?)"'  # duckdb [-readonly] [file] -c
 
 
 def code_blocks(language: str) -> list[str]:
@@ -28,16 +29,9 @@ def cli_queries() -> list[tuple[str, str]]:
     queries = []
     for block in code_blocks("bash"):
         block = re.sub(r"\\\n\s*", " ", block)  # continued lines
-        for match in re.finditer(r'duckdb\s+(?:-readonly\s+)?(\S+\.duckdb)?\s*-c "(.*?)"', block, re.DOTALL):
+        for match in re.finditer(CLI_QUERY, block, re.DOTALL):
             queries.append((match[1] or "", match[2]))
     return queries
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Path:
-    from tests.test_publishing import published_baseline
-
-    return published_baseline(tmp_path_factory, small_inbox)
 
 
 @pytest.fixture

@@ -194,13 +194,6 @@ class Readers:
 # --- Tests ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Path:
-    from tests.test_publishing import published_baseline
-
-    return published_baseline(tmp_path_factory, small_inbox)
-
-
 def _assert_serving_intact(home: Path, version: str) -> None:
     """`current` still on `version`, whose file opens and whose tables hold their rows."""
     serving = home / "serving"

@@ -100,7 +100,8 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 def published_baseline(tmp_path_factory: pytest.TempPathFactory, inbox_root: Path) -> Path:
     """A warehouse home where one clean `refresh_warehouse` run ingested the generated inbox,
-    built every model and published the snapshot. Built once per session; copy it to change it."""
+    built every model and published the snapshot; `.baseline-done` records what the run
+    materialised and which checks it evaluated. Built once per session; copy it to change it."""
     home = tmp_path_factory.getbasetemp() / "published-baseline"
     done = home / ".baseline-done"
     if done.exists():
@@ -112,7 +113,18 @@ def published_baseline(tmp_path_factory: pytest.TempPathFactory, inbox_root: Pat
         result = run_job(home, instance)
     failures = [e.message for e in result.all_events if e.is_failure]
     assert result.success, failures
-    done.write_text(json.dumps({"run_id": result.run_id}))
+    evaluations = check_evaluations(result)
+    record = {
+        "run_id": result.run_id,
+        "materialized": sorted(materialized(result)),
+        "checks_evaluated": len(evaluations),
+        "checks_failed_with_error": sorted(
+            name
+            for name, evaluation in evaluations.items()
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ),
+    }
+    done.write_text(json.dumps(record, indent=1))
     return home
 
 
@@ -253,11 +265,6 @@ def test_crash_points_are_inert_without_the_test_variable(tmp_path: Path, monkey
 
 
 # --- The pipeline ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Path:
-    return published_baseline(tmp_path_factory, small_inbox)
 
 
 @pytest.mark.slow

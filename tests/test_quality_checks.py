@@ -24,7 +24,6 @@ from tests.test_publishing import (
     check_evaluations,
     copy_home,
     materialized,
-    published_baseline,
     run_job,
 )
 
@@ -159,11 +158,6 @@ def test_negative_tokens_in_the_raw_zone_fail_the_blocking_spans_check(tmp_path:
     assert metadata["failures"][0]["sample_unexpected_values"] == [-7]
     assert metadata["blocking_failure"] is True
     assert (tmp_path / "data_docs" / "index.html").is_file()
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Path:
-    return published_baseline(tmp_path_factory, small_inbox)
 
 
 def _broken_telemetry_export(inbox: Path) -> Path:
