@@ -8,6 +8,7 @@ and copied by each test that changes it) and run Dagster on copies of it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import stat
@@ -136,8 +137,8 @@ def copy_home(source: Path, target: Path) -> Path:
 
 def warehouse_fingerprint(database: Path) -> dict[str, tuple]:
     """Per published table: row count, a hash of every non-float column's values (order-free)
-    and the sums of its float columns rounded to 1e-6 (parallel float sums vary in the last
-    bits). Two builds of the same data have equal fingerprints."""
+    and the sums of its float columns. Compare two with `fingerprint_differences`: parallel
+    float sums vary in the last bits, so no rounding makes them reliably equal."""
     fingerprint: dict[str, tuple] = {}
     with duckdb.connect(str(database), read_only=True) as con:
         columns = con.execute(
@@ -151,11 +152,29 @@ def warehouse_fingerprint(database: Path) -> dict[str, tuple]:
                 tables.setdefault(f"{schema}.{table}", []).append((column, data_type))
         for name, cols in tables.items():
             exact = [f'"{c}"' for c, t in cols if t not in ("FLOAT", "DOUBLE")]
-            floats = [f'round(sum("{c}"), 6)' for c, t in cols if t in ("FLOAT", "DOUBLE")]
+            floats = [f'sum("{c}")' for c, t in cols if t in ("FLOAT", "DOUBLE")]
             row_hash = f"sum(hash(row({', '.join(exact)})))" if exact else "0"
             query = f"select count(*), {row_hash}{''.join(', ' + f for f in floats)} from {name}"
             fingerprint[name] = tuple(con.execute(query).fetchall()[0])
     return fingerprint
+
+
+def fingerprint_differences(actual: dict[str, tuple], expected: dict[str, tuple]) -> list[str]:
+    """Tables whose fingerprints differ: counts and hashes exactly, float sums to 1e-9 relative."""
+
+    def same(a, b) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return a == b
+
+    return [
+        f"{name}: {actual.get(name)} != {expected.get(name)}"
+        for name in sorted(actual.keys() | expected.keys())
+        if name not in actual
+        or name not in expected
+        or len(actual[name]) != len(expected[name])
+        or not all(same(a, b) for a, b in zip(actual[name], expected[name], strict=True))
+    ]
 
 
 # --- The snapshot on a small work database --------------------------------------------------------
@@ -358,3 +377,11 @@ def test_publish_alone_refuses_while_a_blocking_check_is_failing(baseline: Path,
         failure.user_failure_data.description
     )
     assert current_version(home / "serving") == before
+
+
+def test_fingerprints_differ_on_rows_not_on_float_summation_order():
+    built = {"marts.t": (3, 12345, 231403678.710999)}
+    assert fingerprint_differences({"marts.t": (3, 12345, 231403678.711)}, built) == []
+    assert fingerprint_differences({"marts.t": (3, 12346, 231403678.711)}, built) != []
+    assert fingerprint_differences({"marts.t": (3, 12345, 231403679.5)}, built) != []
+    assert fingerprint_differences({}, built) == ["marts.t: None != (3, 12345, 231403678.710999)"]
