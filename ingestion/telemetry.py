@@ -159,31 +159,46 @@ def _single_document(path: Path) -> bytes | None:
 # --- Traces -------------------------------------------------------------------------------------
 
 
-def _spans(resource_spans: list, number: int, limit_ns: int) -> Iterator[Item]:
-    for r, block in enumerate(resource_spans):
-        where = f"resourceSpans[{r}]"
+def _scopes(resource_blocks: list, signal: str, number: int, read_items) -> Iterator[Item]:
+    """Walks `resource<Signal>[r].scope<Signal>[s].<signal>` (camelCase or snake_case keys) and
+    yields what `read_items(resource, scope, items, where)` makes of each scope's items. A resource
+    or scope block that cannot be read is quarantined whole; its siblings still load."""
+    scopes_camel, scopes_snake, items_key = (
+        f"scope{signal}",
+        f"scope_{signal.lower()}",
+        signal.lower(),
+    )
+    for r, block in enumerate(resource_blocks):
+        where = f"resource{signal}[{r}]"
         try:
             resource = _resource(block, where)
-            scope_blocks = _get_list(block, "scopeSpans", "scope_spans", where)
+            scope_blocks = _get_list(block, scopes_camel, scopes_snake, where)
         except RecordError as exc:
             yield Quarantined(number, str(exc), _block_payload(block))
             continue
         for s, scope_block in enumerate(scope_blocks):
-            at = f"{where}.scopeSpans[{s}]"
+            at = f"{where}.{scopes_camel}[{s}]"
             try:
                 scope = _scope(scope_block, resource, at)
-                spans = _get_list(scope_block, "spans", "spans", at)
+                items = _get_list(scope_block, items_key, items_key, at)
             except RecordError as exc:
                 yield Quarantined(number, str(exc), _block_payload(scope_block))
                 continue
-            for span in spans:
-                try:
-                    row = _span_row(span, scope, limit_ns)
-                except RecordError as exc:
-                    yield Quarantined(number, str(exc), _block_payload(span))
-                    continue
-                row["_line_number"] = number
-                yield "spans", row
+            yield from read_items(resource, scope, items, at)
+
+
+def _spans(resource_spans: list, number: int, limit_ns: int) -> Iterator[Item]:
+    def read_spans(resource: _Scope, scope: _Scope, spans: list, where: str) -> Iterator[Item]:
+        for span in spans:
+            try:
+                row = _span_row(span, scope, limit_ns)
+            except RecordError as exc:
+                yield Quarantined(number, str(exc), _block_payload(span))
+                continue
+            row["_line_number"] = number
+            yield "spans", row
+
+    return _scopes(resource_spans, "Spans", number, read_spans)
 
 
 def _span_row(span: object, scope: _Scope, limit_ns: int) -> dict:
@@ -316,28 +331,15 @@ def _span_row(span: object, scope: _Scope, limit_ns: int) -> dict:
 
 
 def _metric_points(resource_metrics: list, number: int, limit_ns: int) -> Iterator[Item]:
-    for r, block in enumerate(resource_metrics):
-        where = f"resourceMetrics[{r}]"
-        try:
-            resource = _resource(block, where)
-            scope_blocks = _get_list(block, "scopeMetrics", "scope_metrics", where)
-        except RecordError as exc:
-            yield Quarantined(number, str(exc), _block_payload(block))
-            continue
-        # Series keys hash the resource attributes: serialise them once per resource.
+    def read_metrics(resource: _Scope, scope: _Scope, metrics: list, where: str) -> Iterator[Item]:
+        # Series keys hash the resource attributes: serialise them once per scope, not per point.
         resource_key = orjson.dumps(resource.attributes, option=orjson.OPT_SORT_KEYS)
-        for s, scope_block in enumerate(scope_blocks):
-            at = f"{where}.scopeMetrics[{s}]"
-            try:
-                scope = _scope(scope_block, resource, at)
-                metrics = _get_list(scope_block, "metrics", "metrics", at)
-            except RecordError as exc:
-                yield Quarantined(number, str(exc), _block_payload(scope_block))
-                continue
-            for m, metric in enumerate(metrics):
-                yield from _metric(
-                    metric, f"{at}.metrics[{m}]", scope, resource_key, number, limit_ns
-                )
+        for m, metric in enumerate(metrics):
+            yield from _metric(
+                metric, f"{where}.metrics[{m}]", scope, resource_key, number, limit_ns
+            )
+
+    return _scopes(resource_metrics, "Metrics", number, read_metrics)
 
 
 def _metric(

@@ -85,6 +85,24 @@ class Case:
     raw_gzip: bool = False  # `data` is already the file's bytes, even for a .gz name
 
 
+def _two_scopes(request: dict, signal: str, items: str, bad_items: object) -> dict:
+    """The request with a broken scope block placed before its good one."""
+    (resource,) = request[f"resource{signal}"]
+    good = resource[f"scope{signal}"][0]
+    resource[f"scope{signal}"] = [{"scope": good["scope"], items: bad_items}, good]
+    return request
+
+
+def _two_resources(request: dict, signal: str, bad_resource: dict) -> dict:
+    """The request with a broken resource block placed before its good one."""
+    request[f"resource{signal}"].insert(0, bad_resource)
+    return request
+
+
+def _gauge() -> dict:
+    return {"name": "droid.queue.depth", "gauge": {"dataPoints": [number_point(3, time=T0)]}}
+
+
 CASES = [
     # --- Whole files ---
     Case(
@@ -295,6 +313,26 @@ CASES = [
         "telemetry",
         "t.jsonl",
         lambda: jsonl_bytes([{"resource": {}}, trace_request([span()])]),
+        "invalid_otlp",
+        1,
+        1,
+    ),
+    Case(
+        "a scope's spans are not an array; the next scope of the resource still loads",
+        "telemetry",
+        "t.jsonl",
+        lambda: jsonl_bytes([_two_scopes(trace_request([span()]), "Spans", "spans", "oops")]),
+        "invalid_otlp",
+        1,
+        1,
+    ),
+    Case(
+        "a resource's scopeMetrics is not an array; the next resource still loads",
+        "telemetry",
+        "t.jsonl",
+        lambda: jsonl_bytes(
+            [_two_resources(metrics_request([_gauge()]), "Metrics", {"scopeMetrics": 7})]
+        ),
         "invalid_otlp",
         1,
         1,
