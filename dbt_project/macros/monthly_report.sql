@@ -150,20 +150,10 @@ costs as (
         sum(fixed_cost_usd) as fixed_cost_usd,
         sum(variable_cost_usd) as variable_cost_usd,
         sum(case when is_ai_cost then total_cost_usd else 0 end) as ai_cost_usd,
-        sum(case when cost_component = 'data_plane' then total_cost_usd else 0 end)
-            as data_plane_cost_usd,
-        sum(case when cost_component = 'data_plane_idle' then total_cost_usd else 0 end)
-            as data_plane_idle_cost_usd,
-        sum(case when cost_component = 'control_plane' then total_cost_usd else 0 end)
-            as control_plane_cost_usd,
-        sum(case when cost_component = 'storage' then total_cost_usd else 0 end)
-            as storage_cost_usd,
-        sum(case when cost_component = 'network' then total_cost_usd else 0 end)
-            as network_cost_usd,
-        sum(case when cost_component = 'dedicated' then total_cost_usd else 0 end)
-            as dedicated_cost_usd,
-        sum(case when cost_component = 'shared' then total_cost_usd else 0 end)
-            as shared_cost_usd
+        {{ sum_by_cost_component([
+            'data_plane', 'data_plane_idle', 'control_plane', 'storage', 'network',
+            'dedicated', 'shared',
+        ]) }}
 
     from cost_daily
     group by month_start_date, {{ key_list }}
@@ -297,36 +287,14 @@ monthly as (
         coalesce(tokens.total_tokens, 0) as total_tokens
 
     from scoped_keys
-    left join run_kpis
+    {%- for joined in ['run_kpis', 'top_templates', 'session_kpis', 'costs', 'tokens'] %}
+    left join {{ joined }}
         on
-            scoped_keys.month_start_date = run_kpis.month_start_date
+            scoped_keys.month_start_date = {{ joined }}.month_start_date
             {%- for key in keys %}
-            and scoped_keys.{{ key }} = run_kpis.{{ key }}
+            and scoped_keys.{{ key }} = {{ joined }}.{{ key }}
             {%- endfor %}
-    left join top_templates
-        on
-            scoped_keys.month_start_date = top_templates.month_start_date
-            {%- for key in keys %}
-            and scoped_keys.{{ key }} = top_templates.{{ key }}
-            {%- endfor %}
-    left join session_kpis
-        on
-            scoped_keys.month_start_date = session_kpis.month_start_date
-            {%- for key in keys %}
-            and scoped_keys.{{ key }} = session_kpis.{{ key }}
-            {%- endfor %}
-    left join costs
-        on
-            scoped_keys.month_start_date = costs.month_start_date
-            {%- for key in keys %}
-            and scoped_keys.{{ key }} = costs.{{ key }}
-            {%- endfor %}
-    left join tokens
-        on
-            scoped_keys.month_start_date = tokens.month_start_date
-            {%- for key in keys %}
-            and scoped_keys.{{ key }} = tokens.{{ key }}
-            {%- endfor %}
+    {%- endfor %}
 
 ),
 

@@ -39,18 +39,9 @@ run_allocations as (
         sum(variable_cost_usd) as variable_cost_usd,
         sum(case when cost_component = 'ai_inference' then total_cost_usd else 0 end)
             as ai_cost_usd,
-        sum(case when cost_component = 'data_plane' then total_cost_usd else 0 end)
-            as data_plane_cost_usd,
-        sum(case when cost_component = 'data_plane_idle' then total_cost_usd else 0 end)
-            as data_plane_idle_cost_usd,
-        sum(case when cost_component = 'control_plane' then total_cost_usd else 0 end)
-            as control_plane_cost_usd,
-        sum(case when cost_component = 'storage' then total_cost_usd else 0 end)
-            as storage_cost_usd,
-        sum(case when cost_component = 'network' then total_cost_usd else 0 end)
-            as network_cost_usd,
-        sum(case when cost_component = 'shared' then total_cost_usd else 0 end)
-            as shared_cost_usd
+        {{ sum_by_cost_component([
+            'data_plane', 'data_plane_idle', 'control_plane', 'storage', 'network', 'shared',
+        ]) }}
 
     from allocations
     group by run_id
