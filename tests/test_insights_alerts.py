@@ -148,3 +148,25 @@ def test_cost_trend_needs_a_test_not_one_noisy_day():
     rising["total_cost_usd"] *= np.linspace(1.0, 1.6, len(cost))
     assert not any(a["alert_kind"] == "trend" for a in AL.trend_alerts(_runs(), spiky))
     assert any(a["alert_kind"] == "trend" for a in AL.trend_alerts(_runs(), rising))
+
+
+def test_budget_forecast_alert_uses_the_month_end_forecast_over_the_run_rate():
+    # cool spends $5 a day: $100 by the 20th, run rate to month end $150 (30 % of $500). The
+    # month-end forecast (a ramp the model saw coming) says $450: 90 %, over the 80 % threshold.
+    month_end = pd.DataFrame(
+        {
+            "customer_id": ["cool"],
+            "month_start_date": [pd.Timestamp("2026-11-01").date()],
+            "forecast_month_total_usd": [450.0],
+        }
+    )
+    alerts = AL.budget_alerts(_cost({"hot": 30.0, "cool": 5.0}), BUDGETS, month_end)
+    forecast = {
+        (a["scope"], a["condition_period"]) for a in alerts if a["alert_kind"] == "budget_forecast"
+    }
+    assert ("customer cool", "2026-11|0.8") in forecast
+    assert ("customer cool", "2026-11|1") not in forecast
+    # hot has no modelled forecast: its run rate still raises its forecast alerts.
+    assert ("customer hot", "2026-11|1") in forecast
+    without = AL.budget_alerts(_cost({"hot": 30.0, "cool": 5.0}), BUDGETS, None)
+    assert not any(a["scope"] == "customer cool" for a in without)

@@ -63,8 +63,8 @@ def budget_alerts(
     config: AlertConfig = AlertConfig(),
 ) -> list[dict]:
     """80 % / 100 % of the monthly budget, on the actual month to date and on the forecast to
-    month end (`month_end`: customer_id, month_start_date, forecast_month_total_usd; without it,
-    the run rate of the last 7 days)."""
+    month end (`month_end`: marts.month_end_cost_forecast, customer_id, month_start_date,
+    forecast_month_total_usd; customers without one: the run rate of the last 7 days)."""
     cost = cost_daily.assign(
         cost=pd.to_numeric(cost_daily["total_cost_usd"]).astype(float),
         cost_date=pd.to_datetime(cost_daily["cost_date"]),
@@ -80,14 +80,16 @@ def budget_alerts(
         budget_usd=pd.to_numeric(budgets["budget_usd"]).astype(float),
     )
     budget = budgets[budgets["budget_month"] == month_start].set_index("customer_id")["budget_usd"]
+    recent = cost[cost["cost_date"] > last - pd.Timedelta(days=7)]
+    rate = recent.groupby("customer_id")["cost"].sum() / 7.0
+    remaining = (month_start + pd.offsets.MonthEnd(0) - last).days
+    forecast = actual.add(rate * remaining, fill_value=0.0)
     if month_end is not None and not month_end.empty:
+        # The model's month-end forecast where there is one (marts.month_end_cost_forecast);
+        # the 7-day run rate for the other customers.
         me = month_end[pd.to_datetime(month_end["month_start_date"]) == month_start]
-        forecast = me.set_index("customer_id")["forecast_month_total_usd"].astype(float)
-    else:
-        recent = cost[cost["cost_date"] > last - pd.Timedelta(days=7)]
-        rate = recent.groupby("customer_id")["cost"].sum() / 7.0
-        remaining = (month_start + pd.offsets.MonthEnd(0) - last).days
-        forecast = actual.add(rate * remaining, fill_value=0.0)
+        modelled = me.set_index("customer_id")["forecast_month_total_usd"].astype(float)
+        forecast = modelled.combine_first(forecast)
     alerts = []
     period = month_start.strftime("%Y-%m")
     for customer, limit in budget.items():
