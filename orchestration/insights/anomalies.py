@@ -45,13 +45,38 @@ ANOMALY_COLUMNS = [
     "severity",
     "direction",
     "unit",
+    "incident_id",
+    "is_incident_root",
 ]
 UNITS = {
     "cost": "usd",
-    "tokens": "tokens",
+    "tokens": "tokens_per_call",
     "duration_p95": "seconds",
     "queue_p95": "seconds",
     "success_rate": "ratio",
+}
+# One cause shows in several series on the same day (a token surge is the customer's tokens per
+# call, then its cost, its projects' cost and the model's cost): the detections of one family and
+# day form one incident, whose root is the detection nearest the cause (lowest layer, then the
+# highest score); alerts are raised per incident.
+FAMILY = {
+    "cost": "spend",
+    "tokens": "spend",
+    "duration_p95": "latency",
+    "queue_p95": "latency",
+    "success_rate": "reliability",
+}
+CAUSAL_LAYER = {
+    ("tokens", "customer"): 0,
+    ("cost", "worker_pool"): 0,
+    ("tokens", "model"): 1,
+    ("cost", "component"): 1,
+    ("cost", "customer"): 2,
+    ("cost", "model"): 2,
+    ("cost", "project"): 3,
+    ("duration_p95", "template"): 0,
+    ("success_rate", "template"): 0,
+    ("success_rate", "customer"): 0,
 }
 # The truth file's anomaly kinds, as the metric they show in.
 KIND_METRIC = {
@@ -80,6 +105,7 @@ class DetectorConfig:
     min_total_share: float = 0.03
     max_window_days: int = 7  # performance: a shift is tested over the last 1..7 days
     min_runs: int = 4  # performance: days with fewer runs are not scored
+    min_calls: int = 20  # tokens per call: days with fewer calls are not scored
     min_baseline_runs: int = 20
     range_z: float = 3.0  # expected range: expected ± range_z x scale
 
@@ -140,23 +166,27 @@ def additive_series(
             metric="cost", dimension="model"
         )
     )
+    # Token usage is scored per call: a surge of tokens per call (an agent re-reading its whole
+    # context) is a clean signal, while daily token totals move with the number of runs, and a
+    # busy day of an expensive model is no anomaly of token usage.
     for dim, col in (("customer", "customer_id"), ("model", "model_name")):
-        parts.append(
-            _daily(llm_usage, "call_date", col, "total_tokens").assign(
-                metric="tokens", dimension=dim
-            )
-        )
-    return pd.concat(parts, ignore_index=True)[
-        ["metric", "dimension", "dimension_value", "date", "value"]
-    ]
+        tokens = _daily(llm_usage, "call_date", col, "total_tokens")
+        calls = _daily(llm_usage, "call_date", col, "llm_calls").rename(columns={"value": "calls"})
+        per_call = tokens.merge(calls, on=["date", "dimension_value"], how="inner")
+        per_call["value"] = per_call["value"] / per_call["calls"].where(per_call["calls"] > 0)
+        parts.append(per_call.assign(metric="tokens", dimension=dim))
+    long = pd.concat(parts, ignore_index=True)
+    if "calls" not in long:
+        long["calls"] = np.nan
+    return long[["metric", "dimension", "dimension_value", "date", "value", "calls"]]
 
 
-def _complete_days(series: pd.DataFrame) -> pd.DataFrame:
-    """Missing days of a series are zero (no cost, no tokens that day)."""
+def _complete_days(series: pd.DataFrame, fill: float = 0.0) -> pd.DataFrame:
+    """Missing days of a series are `fill` (zero cost that day; an unknown ratio)."""
     days = pd.date_range(series["date"].min(), series["date"].max(), freq="D")
     return (
         series.set_index("date")[["value"]]
-        .reindex(days, fill_value=0.0)
+        .reindex(days, fill_value=fill)
         .rename_axis("date")
         .reset_index()
     )
@@ -165,18 +195,22 @@ def _complete_days(series: pd.DataFrame) -> pd.DataFrame:
 # --- additive detector ---------------------------------------------------------------------------
 
 
-def score_additive(series: pd.DataFrame, config: DetectorConfig = DetectorConfig()) -> pd.DataFrame:
+def score_additive(
+    series: pd.DataFrame, config: DetectorConfig = DetectorConfig(), fill_zero: bool = True
+) -> pd.DataFrame:
     """Expected value, range and score of every day of one daily series (date, value).
 
-    Days without `min_weeks` of same-weekday history get no expected value (NaN score).
+    Days without `min_weeks` of same-weekday history get no expected value (NaN score). Missing
+    days are zero for totals (`fill_zero`) and unknown for ratios (tokens per call).
     """
-    s = _complete_days(series)
+    s = _complete_days(series, fill=0.0 if fill_zero else np.nan)
     values = s["value"].to_numpy(dtype=float)
     n = len(values)
     expected = np.full(n, np.nan)
     for i in range(n):
         past = [values[i - 7 * w] for w in range(1, config.weeks + 1) if i - 7 * w >= 0]
-        if len(past) >= config.min_weeks:
+        past = [v for v in past if not np.isnan(v)]
+        if len(past) >= config.min_weeks and not np.isnan(values[i]):
             expected[i] = np.median(past)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(expected > 0, values / expected - 1.0, np.nan)
@@ -197,7 +231,13 @@ def score_additive(series: pd.DataFrame, config: DetectorConfig = DetectorConfig
             else 0.0
         )
         mad_abs = 1.4826 * np.median(np.abs(window_abs - np.median(window_abs)))
-        scale[i] = max(max(mad_rel, config.min_relative_scale) * abs(expected[i]), mad_abs, 1e-9)
+        # Tail-aware: a series with a burst every week or two (a few expensive runs) has a
+        # small MAD but a wide upper tail; the 90th percentile of |residual| / 1.645 (normal:
+        # equal to the standard deviation) takes those bursts as the series' normal noise.
+        tail_rel = np.quantile(np.abs(window_rel), 0.9) / 1.645 if len(window_rel) else 0.0
+        tail_abs = np.quantile(np.abs(window_abs), 0.9) / 1.645
+        relative = max(mad_rel, tail_rel, config.min_relative_scale)
+        scale[i] = max(relative * abs(expected[i]), mad_abs, tail_abs, 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.abs(values - expected) / scale
     return s.assign(
@@ -211,21 +251,32 @@ def score_additive(series: pd.DataFrame, config: DetectorConfig = DetectorConfig
 def detect_additive(long: pd.DataFrame, config: DetectorConfig = DetectorConfig()) -> pd.DataFrame:
     """Scored days of every additive series (all days, flagged or not: column `is_anomaly`)."""
     out = []
-    totals = long.groupby(["metric", "dimension"])["value"].sum()
+    long = long.copy()
+    if "calls" not in long:
+        long["calls"] = np.nan
+    ratio = long["calls"].notna()
+    # Materiality is judged on volumes: the day's total, or tokens = per call x calls.
+    long["volume"] = np.where(ratio, long["value"] * long["calls"], long["value"])
+    # A ratio over a handful of calls is noise, not usage: those days are not scored.
+    long.loc[ratio & (long["calls"] < config.min_calls), "value"] = np.nan
+    totals = long.groupby(["metric", "dimension"])["volume"].sum()
     daily_totals = (
-        long.groupby(["metric", "dimension", "date"])["value"].sum().groupby(level=[0, 1]).median()
+        long.groupby(["metric", "dimension", "date"])["volume"].sum().groupby(level=[0, 1]).median()
     )
     for (metric, dim, value), series in long.groupby(
         ["metric", "dimension", "dimension_value"], sort=True
     ):
         total = totals.loc[(metric, dim)]
-        if total <= 0 or series["value"].sum() < config.min_share * total:
+        if total <= 0 or series["volume"].sum() < config.min_share * total:
             continue  # immaterial series: its noise is not worth an alert
-        scored = score_additive(series[["date", "value"]], config)
+        is_ratio = bool(series["calls"].notna().any())
+        scored = score_additive(series[["date", "value"]], config, fill_zero=not is_ratio)
+        calls = series.set_index("date")["calls"] if is_ratio else None
         scored = scored.assign(
             metric=metric,
             dimension=dim,
             dimension_value=value,
+            calls=scored["date"].map(calls) if is_ratio else 1.0,
             min_abs_impact=config.min_total_share * daily_totals.loc[(metric, dim)],
         )
         out.append(scored.rename(columns={"value": "actual"}))
@@ -238,9 +289,9 @@ def detect_additive(long: pd.DataFrame, config: DetectorConfig = DetectorConfig(
     scored["is_anomaly"] = (
         (scored["score"] >= config.threshold)
         & (scored["impact_pct"].abs() >= config.min_impact_pct)
-        & (scored["impact"].abs() >= scored["min_abs_impact"])
+        & ((scored["impact"] * scored["calls"]).abs() >= scored["min_abs_impact"])
     ).fillna(False)
-    return scored.drop(columns="min_abs_impact")
+    return scored.drop(columns=["min_abs_impact", "calls"])
 
 
 def _empty_scored() -> pd.DataFrame:
@@ -340,7 +391,22 @@ def _score_runs(metric: str, group: pd.DataFrame, config: DetectorConfig) -> pd.
     if metric == "success_rate":
         values = (~group["is_succeeded"].astype(bool)).to_numpy(dtype=float)  # 1 = failed
     else:
-        column = "duration_seconds" if metric == "duration_p95" else "queue_seconds"
+        if metric == "duration_p95":
+            # The last attempt of runs that ran to the end: a failed or cancelled run stops at a
+            # random point and a retried run adds its earlier attempts, both noise to a
+            # slowdown's test; a timed-out run is kept, a slowdown is what makes runs time out.
+            keep = group["is_succeeded"].astype(bool)
+            if "final_status" in group:
+                keep |= group["final_status"].eq("timed_out")
+            group = group[keep]
+            days = group["date"].to_numpy()
+            column = (
+                "final_attempt_duration_seconds"
+                if "final_attempt_duration_seconds" in group
+                else "duration_seconds"
+            )
+        else:
+            column = "queue_seconds"
         raw = pd.to_numeric(group[column], errors="coerce").to_numpy(dtype=float)
         keep = ~np.isnan(raw)
         raw, days = raw[keep], days[keep]
@@ -397,7 +463,7 @@ def anomalies_from_scored(scored: pd.DataFrame) -> pd.DataFrame:
     """The anomalies mart: flagged rows, with severity, direction, unit and a stable id."""
     import hashlib
 
-    flagged = scored[scored["is_anomaly"].astype(bool)].copy()
+    flagged = scored[scored["is_anomaly"].astype(bool)].reset_index(drop=True)
     if flagged.empty:
         return pd.DataFrame(columns=ANOMALY_COLUMNS)
     flagged["anomaly_date"] = pd.to_datetime(flagged["date"]).dt.date
@@ -414,6 +480,19 @@ def anomalies_from_scored(scored: pd.DataFrame) -> pd.DataFrame:
             strict=True,
         )
     ]
+    flagged["family"] = flagged["metric"].map(FAMILY)
+    flagged["incident_id"] = [
+        hashlib.sha256(f"{f}\x1f{d}".encode()).hexdigest()[:20]
+        for f, d in zip(flagged["family"], flagged["anomaly_date"], strict=True)
+    ]
+    flagged["layer"] = [
+        CAUSAL_LAYER.get((m, d), 1)
+        for m, d in zip(flagged["metric"], flagged["dimension"], strict=True)
+    ]
+    root = flagged.sort_values(["layer", "score"], ascending=[True, False]).drop_duplicates(
+        "incident_id"
+    )
+    flagged["is_incident_root"] = flagged.index.isin(root.index)
     for col in (
         "actual",
         "expected",
@@ -494,6 +573,11 @@ def evaluate(anomalies: pd.DataFrame, truth: pd.DataFrame) -> dict:
         strict.append(not same.empty)
         explained.append(not same.empty or any(a.metric in related[k] for k in in_window["kind"]))
     detections = len(anomalies)
+    # An incident (one alert) is true when one of its detections is a labelled anomaly.
+    if detections and "incident_id" in anomalies:
+        incidents = pd.Series(strict, index=anomalies.index).groupby(anomalies["incident_id"]).any()
+    else:
+        incidents = pd.Series(strict, dtype=bool)
     return {
         "labelled": len(truth),
         "found": int(sum(found)),
@@ -501,5 +585,8 @@ def evaluate(anomalies: pd.DataFrame, truth: pd.DataFrame) -> dict:
         "detections": detections,
         "precision_strict": float(np.mean(strict)) if detections else float("nan"),
         "precision_explained": float(np.mean(explained)) if detections else float("nan"),
+        "incidents": len(incidents),
+        "true_incidents": int(incidents.sum()),
+        "precision_incidents": float(incidents.mean()) if len(incidents) else float("nan"),
         "missed": [t.anomaly_id for t, f in zip(truth.itertuples(), found, strict=True) if not f],
     }

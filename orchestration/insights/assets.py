@@ -34,7 +34,8 @@ QUERIES = {
     "total_tokens::double as total_tokens, ai_cost_usd::double as ai_cost_usd "
     "from marts.llm_usage_daily",
     "runs": "select run_id, run_date, customer_id, template_key, worker_pool, is_finished, "
-    "is_succeeded, duration_seconds, queue_seconds, queued_at from marts.fct_runs",
+    "is_succeeded, final_status, duration_seconds, final_attempt_duration_seconds, queue_seconds, "
+    "queued_at from marts.fct_runs",
     "capacity_hourly": "select worker_pool, usage_date, hour_start_at, busy_seconds, "
     "provisioned_seconds, effective_cost_usd::double as effective_cost_usd "
     "from marts.capacity_utilisation_hourly",
