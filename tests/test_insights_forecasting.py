@@ -118,3 +118,32 @@ def test_month_end_cost_is_month_to_date_plus_the_rest_of_the_month():
     n = out.loc["new"]
     assert n["method"] == "run_rate_7d"
     assert n["forecast_month_total_usd"] == pytest.approx(50.0 * 31)
+
+
+def test_marts_of_a_short_history_are_empty_but_typed(tmp_path):
+    import duckdb
+
+    from orchestration.insights import anomalies, recommendations
+    from orchestration.insights.assets import SCHEMAS, write_frames
+
+    columns = {
+        "forecasts": F.FORECAST_COLUMNS,
+        "forecast_backtest": F.BACKTEST_COLUMNS,
+        "month_end_cost_forecast": F.MONTH_END_COLUMNS,
+        "recommendations": recommendations.RECOMMENDATION_COLUMNS,
+        "anomalies": anomalies.ANOMALY_COLUMNS,
+    }
+    assert {name: list(SCHEMAS[name]) for name in columns} == columns
+    # Three weeks of history: nothing to forecast yet.
+    long = _long({"short": _series(0, 21)})
+    db = tmp_path / "w.duckdb"
+    write_frames(db, {"forecasts": F.build_forecasts(long), "forecast_backtest": F.backtest(long)})
+    with duckdb.connect(str(db), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = 'forecasts'"
+            ).fetchall()
+        )
+        assert con.execute("select count(*) from marts.forecasts").fetchone()[0] == 0
+    assert types["forecast_date"] == "DATE" and types["upper_95"] == "DOUBLE"
