@@ -31,6 +31,7 @@ class RecommendationConfig:
     # auto-scaling: queue latency peaks by hour of day
     peak_queue_seconds: float = 120.0
     peak_factor: float = 3.0  # the peak hour's mean queue against the median hour's
+    min_runs_per_hour: int = 10  # hours of the day with fewer runs in the window are ignored
     off_peak_utilisation: float = 0.3  # hours whose idle capacity a schedule can release
     releasable_idle_share: float = 0.5
 

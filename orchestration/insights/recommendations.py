@@ -215,7 +215,9 @@ def auto_scaling(
     hours = _pool_hours(capacity_hourly, config)
     out = []
     for pool, g in recent.groupby("worker_pool"):
-        by_hour = g.groupby("hour")["queue"].mean()
+        per_hour = g.groupby("hour")["queue"].agg(["mean", "size"])
+        # An hour with a few runs has a mean queue of one or two waits: not a pattern.
+        by_hour = per_hour.loc[per_hour["size"] >= config.min_runs_per_hour, "mean"]
         if len(by_hour) < 6:
             continue
         peak_hour, peak = int(by_hour.idxmax()), float(by_hour.max())
@@ -223,14 +225,16 @@ def auto_scaling(
             continue
         peaks = sorted(int(h) for h in by_hour.index[by_hour >= config.peak_queue_seconds])
         cap = hours[hours["worker_pool"] == pool]
-        per_hour = cap.groupby("hour")[["busy", "provisioned", "cost"]].sum()
-        quiet = per_hour[per_hour["busy"] < config.off_peak_utilisation * per_hour["provisioned"]]
+        load = cap.groupby("hour")[["busy", "provisioned", "cost"]].sum()
+        quiet = load[load["busy"] < config.off_peak_utilisation * load["provisioned"]]
         idle_cost = float(
             (quiet["cost"] * (1 - quiet["busy"] / quiet["provisioned"].where(lambda s: s > 0)))
             .fillna(0.0)
             .sum()
         )
         savings = idle_cost * config.releasable_idle_share * _monthly(config)
+        if savings < config.min_monthly_savings_usd:
+            continue  # peaks without quiet hours to release: a capacity question, not scaling
         out.append(
             _rec(
                 "auto_scaling",
@@ -239,7 +243,7 @@ def auto_scaling(
                 f"UTC (median hour {by_hour.median():,.0f} s): scale out ahead of hours "
                 f"{', '.join(f'{h:02d}' for h in peaks)} and in during the {len(quiet)} quiet "
                 "hours",
-                float(per_hour["cost"].sum()) * _monthly(config),
+                float(load["cost"].sum()) * _monthly(config),
                 savings,
                 f"peak hours {peaks}; quiet hours {sorted(int(h) for h in quiet.index)}",
             )
