@@ -300,13 +300,16 @@ def backtest(long: pd.DataFrame, config: ForecastConfig = ForecastConfig()) -> p
 
 
 def summarise_backtests(backtests: pd.DataFrame) -> pd.DataFrame:
-    """Mean MASE and coverage per metric and dimension, and how often the model won."""
+    """Mean and median MASE and coverage per metric and dimension, and how often the model won."""
     return (
         backtests.groupby(["metric", "dimension"])
         .agg(
             series=("mase", "size"),
             mase=("mase", "mean"),
             mase_seasonal_naive=("mase_seasonal_naive", "mean"),
+            # A near-constant series (a fixed fee) has a tiny MASE scale: the median is robust.
+            median_mase=("mase", "median"),
+            median_mase_naive=("mase_seasonal_naive", "median"),
             wins=("beats_seasonal_naive", "sum"),
             coverage_80=("coverage_80", "mean"),
             coverage_95=("coverage_95", "mean"),
