@@ -203,3 +203,14 @@ def test_a_series_with_regular_bursts_is_quiet_but_a_step_out_of_its_tail_is_fou
         A.detect_additive(_long({"bursty": pd.DataFrame({"date": DAYS, "value": spiked})}))
     )
     assert list(found["anomaly_date"]) == [DAYS[41].date()]
+
+
+def test_a_token_surge_in_the_third_week_of_history_is_already_found():
+    # Tokens per call need days, not weeks, of history (the generator injects from day 14 on).
+    surge = DAYS[16]
+    long = A.additive_series(*_empty_cost(), _llm_usage(1, surge_day=surge))
+    found = A.anomalies_from_scored(A.detect_additive(long))
+    tokens = found[(found["metric"] == "tokens") & (found["dimension"] == "customer")]
+    assert list(zip(tokens["dimension_value"], tokens["anomaly_date"], strict=True)) == [
+        ("cus_a", surge.date())
+    ]

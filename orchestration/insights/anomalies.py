@@ -114,6 +114,8 @@ class DetectorConfig:
     max_window_days: int = 7  # performance: a shift is tested over the last 1..7 days
     min_runs: int = 4  # performance: days with fewer runs are not scored
     min_calls: int = 5  # tokens per call: days with fewer calls are not scored
+    ratio_days: int = 14  # tokens per call: expected = median of the last 14 days ...
+    min_ratio_days: int = 5  # ... with at least 5 of them scored
     min_baseline_runs: int = 20
     range_z: float = 3.0  # expected range: expected ± range_z x scale
 
@@ -216,10 +218,20 @@ def score_additive(
     n = len(values)
     expected = np.full(n, np.nan)
     for i in range(n):
-        past = [values[i - 7 * w] for w in range(1, config.weeks + 1) if i - 7 * w >= 0]
-        past = [v for v in past if not np.isnan(v)]
-        if len(past) >= config.min_weeks and not np.isnan(values[i]):
-            expected[i] = np.median(past)
+        if np.isnan(values[i]):
+            continue
+        if fill_zero:
+            past = [values[i - 7 * w] for w in range(1, config.weeks + 1) if i - 7 * w >= 0]
+            past = [v for v in past if not np.isnan(v)]
+            if len(past) >= config.min_weeks:
+                expected[i] = np.median(past)
+        else:
+            # A ratio (tokens per call) has no weekly pattern to speak of: the median of the
+            # recent days, which is there after a few days, not weeks, of history.
+            past = values[max(0, i - config.ratio_days) : i]
+            past = past[~np.isnan(past)]
+            if len(past) >= config.min_ratio_days:
+                expected[i] = np.median(past)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(expected > 0, values / expected - 1.0, np.nan)
     resid = values - expected
