@@ -214,3 +214,14 @@ def test_a_token_surge_in_the_third_week_of_history_is_already_found():
     assert list(zip(tokens["dimension_value"], tokens["anomaly_date"], strict=True)) == [
         ("cus_a", surge.date())
     ]
+
+
+def test_a_cost_spike_in_the_third_week_of_history_is_found_and_its_control_is_quiet():
+    spiked = _series(7)
+    spiked.loc[spiked["date"] == DAYS[15], "value"] *= 3.0
+    found = A.anomalies_from_scored(
+        A.detect_additive(_long({"spiked": spiked, "control": _series(8)}))
+    )
+    assert list(zip(found["dimension_value"], found["anomaly_date"], strict=True)) == [
+        ("spiked", DAYS[15].date())
+    ]

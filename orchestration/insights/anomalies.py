@@ -232,9 +232,16 @@ def score_additive(
             past = past[~np.isnan(past)]
             if len(past) >= config.min_ratio_days:
                 expected[i] = np.median(past)
+    # The spread's residuals start a week earlier, against the one same weekday there is (a
+    # little wider than against a median: conservative), so that days from the third week of
+    # history on are scored.
+    reference = expected.copy()
+    if fill_zero:
+        early = np.isnan(expected) & (np.arange(n) >= 7)
+        reference[early] = values[np.flatnonzero(early) - 7]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(expected > 0, values / expected - 1.0, np.nan)
-    resid = values - expected
+        rel = np.where(reference > 0, values / reference - 1.0, np.nan)
+    resid = values - reference
     scale = np.full(n, np.nan)
     for i in range(n):
         lo = max(0, i - config.residual_days)
