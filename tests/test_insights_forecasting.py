@@ -123,17 +123,8 @@ def test_month_end_cost_is_month_to_date_plus_the_rest_of_the_month():
 def test_marts_of_a_short_history_are_empty_but_typed(tmp_path):
     import duckdb
 
-    from orchestration.insights import anomalies, recommendations
-    from orchestration.insights.assets import SCHEMAS, write_frames
+    from orchestration.insights.assets import write_frames
 
-    columns = {
-        "forecasts": F.FORECAST_COLUMNS,
-        "forecast_backtest": F.BACKTEST_COLUMNS,
-        "month_end_cost_forecast": F.MONTH_END_COLUMNS,
-        "recommendations": recommendations.RECOMMENDATION_COLUMNS,
-        "anomalies": anomalies.ANOMALY_COLUMNS,
-    }
-    assert {name: list(SCHEMAS[name]) for name in columns} == columns
     # Three weeks of history: nothing to forecast yet.
     long = _long({"short": _series(0, 21)})
     db = tmp_path / "w.duckdb"

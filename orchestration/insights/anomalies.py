@@ -34,25 +34,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ANOMALY_COLUMNS = [
-    "anomaly_id",
-    "metric",
-    "dimension",
-    "dimension_value",
-    "anomaly_date",
-    "actual",
-    "expected",
-    "expected_lower",
-    "expected_upper",
-    "impact",
-    "impact_pct",
-    "score",
-    "severity",
-    "direction",
-    "unit",
-    "incident_id",
-    "is_incident_root",
-]
+# Column types of marts.anomalies, in order (an empty frame has none of its own).
+ANOMALY_SCHEMA = {
+    "anomaly_id": "varchar",
+    "metric": "varchar",
+    "dimension": "varchar",
+    "dimension_value": "varchar",
+    "anomaly_date": "date",
+    "actual": "double",
+    "expected": "double",
+    "expected_lower": "double",
+    "expected_upper": "double",
+    "impact": "double",
+    "impact_pct": "double",
+    "score": "double",
+    "severity": "varchar",
+    "direction": "varchar",
+    "unit": "varchar",
+    "incident_id": "varchar",
+    "is_incident_root": "boolean",
+}
+ANOMALY_COLUMNS = list(ANOMALY_SCHEMA)
 UNITS = {
     "cost": "usd",
     "tokens": "tokens_per_call",

@@ -78,76 +78,15 @@ def read_frames(db_path: Path, names: list[str], optional: tuple[str, ...] = ())
     return frames
 
 
-_TEXT, _REAL, _INT, _DATE, _BOOL = "varchar", "double", "integer", "date", "boolean"
 # Column types of the marts whose frame can be empty (short history): an empty pandas column
 # has no type, and a table of NULL-typed columns breaks the readers' queries and the Parquet
 # export. Columns are written in this order and cast to these types.
 SCHEMAS = {
-    "forecasts": {
-        **dict.fromkeys(["metric", "dimension", "dimension_value"], _TEXT),
-        "forecast_date": _DATE,
-        "horizon_days": _INT,
-        **dict.fromkeys(["forecast", "lower_80", "upper_80", "lower_95", "upper_95"], _REAL),
-        **dict.fromkeys(["model", "unit"], _TEXT),
-    },
-    "forecast_backtest": {
-        **dict.fromkeys(["metric", "dimension", "dimension_value", "model"], _TEXT),
-        **dict.fromkeys(["origins", "horizon_days", "points"], _INT),
-        **dict.fromkeys(
-            [
-                "mase",
-                "coverage_80",
-                "coverage_95",
-                "mase_seasonal_naive",
-                "coverage_80_seasonal_naive",
-                "coverage_95_seasonal_naive",
-            ],
-            _REAL,
-        ),
-        "beats_seasonal_naive": _BOOL,
-    },
-    "month_end_cost_forecast": {
-        "customer_id": _TEXT,
-        "month_start_date": _DATE,
-        "as_of_date": _DATE,
-        **dict.fromkeys(
-            [
-                "actual_to_date_usd",
-                "forecast_rest_of_month_usd",
-                "forecast_month_total_usd",
-                "lower_80_usd",
-                "upper_80_usd",
-                "lower_95_usd",
-                "upper_95_usd",
-            ],
-            _REAL,
-        ),
-        "method": _TEXT,
-    },
-    "recommendations": {
-        **dict.fromkeys(["recommendation_id", "recommendation_kind", "scope", "message"], _TEXT),
-        **dict.fromkeys(["current_monthly_cost_usd", "estimated_monthly_savings_usd"], _REAL),
-        "evidence": _TEXT,
-        "as_of_date": _DATE,
-    },
-    "anomalies": {
-        **dict.fromkeys(["anomaly_id", "metric", "dimension", "dimension_value"], _TEXT),
-        "anomaly_date": _DATE,
-        **dict.fromkeys(
-            [
-                "actual",
-                "expected",
-                "expected_lower",
-                "expected_upper",
-                "impact",
-                "impact_pct",
-                "score",
-            ],
-            _REAL,
-        ),
-        **dict.fromkeys(["severity", "direction", "unit", "incident_id"], _TEXT),
-        "is_incident_root": _BOOL,
-    },
+    "anomalies": anomaly_logic.ANOMALY_SCHEMA,
+    "forecasts": forecasting.FORECAST_SCHEMA,
+    "forecast_backtest": forecasting.BACKTEST_SCHEMA,
+    "month_end_cost_forecast": forecasting.MONTH_END_SCHEMA,
+    "recommendations": recommendation_logic.RECOMMENDATION_SCHEMA,
 }
 
 

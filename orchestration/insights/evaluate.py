@@ -108,7 +108,8 @@ def main() -> None:
             print(
                 f"seed {seed}: recall {result['found']}/{result['labelled']}, incident precision "
                 f"{result['true_incidents']}/{result['incidents']}, detections "
-                f"{result['detections']} (strict precision {result['precision_strict']:.2f}), "
+                f"{result['detections']} (precision strict {result['precision_strict']:.2f}, "
+                f"explained {result['precision_explained']:.2f}), "
                 f"missed {result['missed']}",
                 flush=True,
             )

@@ -23,20 +23,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-FORECAST_COLUMNS = [
-    "metric",
-    "dimension",
-    "dimension_value",
-    "forecast_date",
-    "horizon_days",
-    "forecast",
-    "lower_80",
-    "upper_80",
-    "lower_95",
-    "upper_95",
-    "model",
-    "unit",
-]
+# Column types of marts.forecasts, in order (an empty frame has none of its own).
+FORECAST_SCHEMA = {
+    "metric": "varchar",
+    "dimension": "varchar",
+    "dimension_value": "varchar",
+    "forecast_date": "date",
+    "horizon_days": "integer",
+    "forecast": "double",
+    "lower_80": "double",
+    "upper_80": "double",
+    "lower_95": "double",
+    "upper_95": "double",
+    "model": "varchar",
+    "unit": "varchar",
+}
+FORECAST_COLUMNS = list(FORECAST_SCHEMA)
 UNITS = {"run_volume": "runs", "cost": "usd", "capacity": "worker_seconds"}
 
 
@@ -227,22 +229,24 @@ def build_forecasts(long: pd.DataFrame, config: ForecastConfig = ForecastConfig(
     return frame[FORECAST_COLUMNS]
 
 
-BACKTEST_COLUMNS = [
-    "metric",
-    "dimension",
-    "dimension_value",
-    "model",
-    "origins",
-    "horizon_days",
-    "points",
-    "mase",
-    "coverage_80",
-    "coverage_95",
-    "mase_seasonal_naive",
-    "coverage_80_seasonal_naive",
-    "coverage_95_seasonal_naive",
-    "beats_seasonal_naive",
-]
+# Column types of marts.forecast_backtest, in order (an empty frame has none of its own).
+BACKTEST_SCHEMA = {
+    "metric": "varchar",
+    "dimension": "varchar",
+    "dimension_value": "varchar",
+    "model": "varchar",
+    "origins": "integer",
+    "horizon_days": "integer",
+    "points": "integer",
+    "mase": "double",
+    "coverage_80": "double",
+    "coverage_95": "double",
+    "mase_seasonal_naive": "double",
+    "coverage_80_seasonal_naive": "double",
+    "coverage_95_seasonal_naive": "double",
+    "beats_seasonal_naive": "boolean",
+}
+BACKTEST_COLUMNS = list(BACKTEST_SCHEMA)
 
 
 def _scores(actual: np.ndarray, f: pd.DataFrame, scale: float) -> tuple[float, float, float]:
@@ -320,19 +324,21 @@ def summarise_backtests(backtests: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-MONTH_END_COLUMNS = [
-    "customer_id",
-    "month_start_date",
-    "as_of_date",
-    "actual_to_date_usd",
-    "forecast_rest_of_month_usd",
-    "forecast_month_total_usd",
-    "lower_80_usd",
-    "upper_80_usd",
-    "lower_95_usd",
-    "upper_95_usd",
-    "method",
-]
+# Column types of marts.month_end_cost_forecast, in order (an empty frame has none of its own).
+MONTH_END_SCHEMA = {
+    "customer_id": "varchar",
+    "month_start_date": "date",
+    "as_of_date": "date",
+    "actual_to_date_usd": "double",
+    "forecast_rest_of_month_usd": "double",
+    "forecast_month_total_usd": "double",
+    "lower_80_usd": "double",
+    "upper_80_usd": "double",
+    "lower_95_usd": "double",
+    "upper_95_usd": "double",
+    "method": "varchar",
+}
+MONTH_END_COLUMNS = list(MONTH_END_SCHEMA)
 
 
 def month_end_cost_forecast(

@@ -26,16 +26,18 @@ from scipy import stats
 from orchestration.insights.config import RecommendationConfig
 
 DEFAULT_CONFIG = RecommendationConfig()
-RECOMMENDATION_COLUMNS = [
-    "recommendation_id",
-    "recommendation_kind",
-    "scope",
-    "message",
-    "current_monthly_cost_usd",
-    "estimated_monthly_savings_usd",
-    "evidence",
-    "as_of_date",
-]
+# Column types of marts.recommendations, in order (an empty frame has none of its own).
+RECOMMENDATION_SCHEMA = {
+    "recommendation_id": "varchar",
+    "recommendation_kind": "varchar",
+    "scope": "varchar",
+    "message": "varchar",
+    "current_monthly_cost_usd": "double",
+    "estimated_monthly_savings_usd": "double",
+    "evidence": "varchar",
+    "as_of_date": "date",
+}
+RECOMMENDATION_COLUMNS = list(RECOMMENDATION_SCHEMA)
 
 
 def _rec(kind: str, scope: str, message: str, current: float, savings: float, evidence) -> dict:
