@@ -3,11 +3,11 @@
 Model: statsmodels' `ETSModel` (additive error, damped additive trend, additive weekly season)
 on log(1 + value). The log makes the weekly pattern and the noise multiplicative, as they are in
 cost and run counts, and keeps the forecast and its intervals positive. The smoothing
-parameters are capped (`max_alpha`): with a few months of daily data an unconstrained fit chases
-the last days' noise and loses to the seasonal-naive baseline. Intervals are the model's
-analytic ones, widened by a degrees-of-freedom factor sqrt(n / (n - k)) for the k estimated
-parameters and initial states (the analytic variance treats them as known; short histories
-under-cover without it).
+parameters are bounded (`max_alpha`, `max_beta`) as a guard against a fit that chases the last
+days' noise (on the generator's totals, bounds of 0.2 or 0.5 give the same backtest).
+Intervals are the model's analytic ones, widened by a degrees-of-freedom factor
+sqrt(n / (n - k)) for the k estimated parameters and initial states (the analytic variance
+treats them as known; short histories under-cover without it).
 
 Why statsmodels and not statsforecast: statsforecast's AutoETS is faster, but it requires
 pandas < 3 and the warehouse runs on pandas 3; statsmodels is maintained, already a dependency
