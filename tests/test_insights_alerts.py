@@ -148,3 +148,60 @@ def test_cost_trend_needs_a_test_not_one_noisy_day():
     rising["total_cost_usd"] *= np.linspace(1.0, 1.6, len(cost))
     assert not any(a["alert_kind"] == "trend" for a in AL.trend_alerts(_runs(), spiky))
     assert any(a["alert_kind"] == "trend" for a in AL.trend_alerts(_runs(), rising))
+
+
+def test_budget_forecast_alert_uses_the_month_end_forecast_over_the_run_rate():
+    # cool spends $5 a day: $100 by the 20th, run rate to month end $150 (30 % of $500). The
+    # month-end forecast (a ramp the model saw coming) says $450: 90 %, over the 80 % threshold.
+    month_end = pd.DataFrame(
+        {
+            "customer_id": ["cool"],
+            "month_start_date": [pd.Timestamp("2026-11-01").date()],
+            "forecast_month_total_usd": [450.0],
+        }
+    )
+    alerts = AL.budget_alerts(_cost({"hot": 30.0, "cool": 5.0}), BUDGETS, month_end)
+    forecast = {
+        (a["scope"], a["condition_period"]) for a in alerts if a["alert_kind"] == "budget_forecast"
+    }
+    assert ("customer cool", "2026-11|0.8") in forecast
+    assert ("customer cool", "2026-11|1") not in forecast
+    # hot has no modelled forecast: its run rate still raises its forecast alerts.
+    assert ("customer hot", "2026-11|1") in forecast
+    without = AL.budget_alerts(_cost({"hot": 30.0, "cool": 5.0}), BUDGETS, None)
+    assert not any(a["scope"] == "customer cool" for a in without)
+
+
+def _detection(metric, dimension, value, impact_pct, score, severity, root):
+    return {
+        "metric": metric,
+        "dimension": dimension,
+        "dimension_value": value,
+        "anomaly_date": DAYS[10].date(),
+        "actual": 1 + impact_pct,
+        "expected": 1.0,
+        "impact_pct": impact_pct,
+        "score": score,
+        "severity": severity,
+        "unit": "usd",
+        "incident_id": "spend-day-10",
+        "is_incident_root": root,
+    }
+
+
+def test_one_alert_per_incident_whatever_its_root_and_never_twice_across_runs():
+    surge = _detection("tokens", "customer", "hot", 2.9, 12.0, "critical", True)
+    cost = _detection("cost", "customer", "hot", 1.3, 6.0, "critical", False)
+    project = _detection("cost", "project", "p", 0.4, 5.5, "major", False)
+    first = AL.anomaly_alerts(pd.DataFrame([surge, cost, project]))
+    assert len(first) == 1
+    assert first[0]["scope"] == "customer hot" and first[0]["severity"] == "critical"
+    assert "Related: cost of customer hot +130%; cost of project p +40%" in first[0]["message"]
+    # A later run where the cost detection became the root (say the token data arrived late):
+    # the same incident, the same alert id, so the mart keeps one alert with its first-seen time.
+    later = AL.anomaly_alerts(pd.DataFrame([{**cost, "is_incident_root": True}, {**project}]))
+    assert later[0]["alert_id"] == first[0]["alert_id"]
+    now = datetime(2026, 11, 21, 6)
+    mart = AL.merge_alerts(first, None, now)
+    again = AL.merge_alerts(later, mart, datetime(2026, 11, 22, 6))
+    assert len(again) == 1 and again["first_seen_at"].iloc[0] == pd.Timestamp(now)

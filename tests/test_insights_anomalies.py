@@ -131,3 +131,97 @@ def test_evaluation_counts_hits_misses_and_false_positives():
     assert result["recall"] == 0.5 and result["missed"] == ["a2"]
     assert result["precision_strict"] == pytest.approx(1 / 3)
     assert result["precision_explained"] == pytest.approx(2 / 3)
+
+
+def _llm_usage(seed: int, surge_day=None, busy_day=None) -> pd.DataFrame:
+    """Daily LLM usage of two customers: ~200 calls of ~50k tokens on weekdays, fewer at the
+    weekend; `surge_day`: cus_a's calls use 4x the tokens; `busy_day`: cus_b makes 3x the calls."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in DAYS:
+        for customer in ("cus_a", "cus_b"):
+            calls = rng.poisson(200 * WEEKLY[day.dayofweek])
+            per_call = 50_000 * np.exp(rng.normal(0, 0.1))
+            if customer == "cus_a" and day == surge_day:
+                per_call *= 4
+            if customer == "cus_b" and day == busy_day:
+                calls *= 3
+            rows.append(
+                {
+                    "call_date": day.date(),
+                    "customer_id": customer,
+                    "model_name": "m",
+                    "llm_calls": float(calls),
+                    "total_tokens": calls * per_call,
+                    "ai_cost_usd": calls * per_call * 3e-6,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _empty_cost() -> tuple[pd.DataFrame, pd.DataFrame]:
+    cost = pd.DataFrame(
+        columns=["cost_date", "customer_id", "project_id", "cost_component", "total_cost_usd"]
+    )
+    infra = pd.DataFrame(
+        columns=["cost_date", "cost_component", "worker_pool", "effective_cost_usd"]
+    )
+    return cost, infra
+
+
+def test_token_surge_is_scored_per_call_and_a_busy_day_is_not_a_surge():
+    surge, busy = DAYS[40], DAYS[45]
+    long = A.additive_series(*_empty_cost(), _llm_usage(0, surge_day=surge, busy_day=busy))
+    found = A.anomalies_from_scored(A.detect_additive(long))
+    tokens = found[found["metric"] == "tokens"]
+    assert set(
+        zip(tokens["dimension"], tokens["dimension_value"], tokens["anomaly_date"], strict=True)
+    ) == {
+        ("customer", "cus_a", surge.date()),
+        ("model", "m", surge.date()),
+    }
+    # cus_b's busy day (3x the calls) moved its token total, not its tokens per call.
+    assert busy.date() not in set(tokens["anomaly_date"])
+    # One incident per day: the surge's root is the customer's tokens per call, not its cost.
+    roots = found[found["is_incident_root"]].set_index("anomaly_date")
+    assert roots.loc[surge.date(), "metric"] == "tokens"
+    assert roots.loc[surge.date(), "dimension"] == "customer"
+    assert found.groupby("anomaly_date")["incident_id"].nunique().eq(1).all()
+
+
+def test_a_series_with_regular_bursts_is_quiet_but_a_step_out_of_its_tail_is_found():
+    # Every fifth day a few expensive runs double the day: the series' normal tail, which a MAD
+    # alone (the median day is quiet) would call a 10-sigma event every week.
+    rng = np.random.default_rng(4)
+    base = 100 * WEEKLY[DAYS.dayofweek] * np.exp(rng.normal(0, 0.05, len(DAYS)))
+    bursty = np.where(np.arange(len(DAYS)) % 5 == 0, base * 2.0, base)
+    quiet = A.detect_additive(_long({"bursty": pd.DataFrame({"date": DAYS, "value": bursty})}))
+    assert not quiet["is_anomaly"].any()
+    spiked = bursty.copy()
+    spiked[41] = base[41] * 8  # far beyond the bursts
+    found = A.anomalies_from_scored(
+        A.detect_additive(_long({"bursty": pd.DataFrame({"date": DAYS, "value": spiked})}))
+    )
+    assert list(found["anomaly_date"]) == [DAYS[41].date()]
+
+
+def test_a_token_surge_in_the_third_week_of_history_is_already_found():
+    # Tokens per call need days, not weeks, of history (the generator injects from day 14 on).
+    surge = DAYS[16]
+    long = A.additive_series(*_empty_cost(), _llm_usage(1, surge_day=surge))
+    found = A.anomalies_from_scored(A.detect_additive(long))
+    tokens = found[(found["metric"] == "tokens") & (found["dimension"] == "customer")]
+    assert list(zip(tokens["dimension_value"], tokens["anomaly_date"], strict=True)) == [
+        ("cus_a", surge.date())
+    ]
+
+
+def test_a_cost_spike_in_the_third_week_of_history_is_found_and_its_control_is_quiet():
+    spiked = _series(7)
+    spiked.loc[spiked["date"] == DAYS[15], "value"] *= 3.0
+    found = A.anomalies_from_scored(
+        A.detect_additive(_long({"spiked": spiked, "control": _series(8)}))
+    )
+    assert list(zip(found["dimension_value"], found["anomaly_date"], strict=True)) == [
+        ("spiked", DAYS[15].date())
+    ]

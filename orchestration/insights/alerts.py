@@ -1,8 +1,8 @@
 """The alerts mart: budget, cost-per-run, anomaly, trend, run-failure and run-summary alerts.
 
 Every alert has a stable id: a hash of (kind, scope, condition period), e.g. a budget alert per
-customer x month x threshold x basis, an anomaly alert per (metric, dimension, value, date), a
-trend alert per (metric, scope, ISO week). `merge_alerts` keeps the `first_seen_at` of ids already
+customer x month x threshold x basis, an anomaly alert per incident (family of metrics x day),
+a trend alert per (metric, scope, ISO week). `merge_alerts` keeps the `first_seen_at` of ids already
 in the previous mart, so re-running never yields a second alert nor moves its first-seen time;
 alerts whose condition is gone stay (is_active = false) so their history is kept.
 Severities are the delivery's: info, warning, critical.
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.alerts.store import alert_id_for
+from orchestration.insights.anomalies import FAMILY
 
 ALERT_COLUMNS = [
     "alert_id",
@@ -63,8 +64,8 @@ def budget_alerts(
     config: AlertConfig = AlertConfig(),
 ) -> list[dict]:
     """80 % / 100 % of the monthly budget, on the actual month to date and on the forecast to
-    month end (`month_end`: customer_id, month_start_date, forecast_month_total_usd; without it,
-    the run rate of the last 7 days)."""
+    month end (`month_end`: marts.month_end_cost_forecast, customer_id, month_start_date,
+    forecast_month_total_usd; customers without one: the run rate of the last 7 days)."""
     cost = cost_daily.assign(
         cost=pd.to_numeric(cost_daily["total_cost_usd"]).astype(float),
         cost_date=pd.to_datetime(cost_daily["cost_date"]),
@@ -80,14 +81,16 @@ def budget_alerts(
         budget_usd=pd.to_numeric(budgets["budget_usd"]).astype(float),
     )
     budget = budgets[budgets["budget_month"] == month_start].set_index("customer_id")["budget_usd"]
+    recent = cost[cost["cost_date"] > last - pd.Timedelta(days=7)]
+    rate = recent.groupby("customer_id")["cost"].sum() / 7.0
+    remaining = (month_start + pd.offsets.MonthEnd(0) - last).days
+    forecast = actual.add(rate * remaining, fill_value=0.0)
     if month_end is not None and not month_end.empty:
+        # The model's month-end forecast where there is one (marts.month_end_cost_forecast);
+        # the 7-day run rate for the other customers.
         me = month_end[pd.to_datetime(month_end["month_start_date"]) == month_start]
-        forecast = me.set_index("customer_id")["forecast_month_total_usd"].astype(float)
-    else:
-        recent = cost[cost["cost_date"] > last - pd.Timedelta(days=7)]
-        rate = recent.groupby("customer_id")["cost"].sum() / 7.0
-        remaining = (month_start + pd.offsets.MonthEnd(0) - last).days
-        forecast = actual.add(rate * remaining, fill_value=0.0)
+        modelled = me.set_index("customer_id")["forecast_month_total_usd"].astype(float)
+        forecast = modelled.combine_first(forecast)
     alerts = []
     period = month_start.strftime("%Y-%m")
     for customer, limit in budget.items():
@@ -143,22 +146,59 @@ def cost_per_run_alerts(run_costs: pd.DataFrame, config: AlertConfig = AlertConf
 # --- anomalies -----------------------------------------------------------------------------------
 
 
+def _describe(a) -> str:
+    day = pd.Timestamp(a.anomaly_date).date().isoformat()
+    return (
+        f"{a.metric} of {a.dimension} {a.dimension_value} on {day}: {a.actual:,.4g} {a.unit} "
+        f"against {a.expected:,.4g} expected ({a.impact_pct:+.0%}, score {a.score:.1f}, "
+        f"{a.severity})"
+    )
+
+
 def anomaly_alerts(anomalies: pd.DataFrame) -> list[dict]:
-    """One alert per anomaly (metric, dimension, value, date)."""
+    """One alert per incident (marts.anomalies' incident_id): its root detection, with the
+    related detections in the message, at the gravest severity of the incident. The id is the
+    incident's (family and day), so a root that changes when a late detection joins does not
+    raise a second alert. Without incident columns: one alert per anomaly."""
     out = []
-    for a in anomalies.itertuples():
-        day = pd.Timestamp(a.anomaly_date).date().isoformat()  # date or timestamp: same id
-        out.append(
-            _alert(
-                "anomaly",
-                f"{a.dimension} {a.dimension_value}",
-                ANOMALY_SEVERITY[a.severity],
-                f"{a.metric} of {a.dimension} {a.dimension_value} on {day}: "
-                f"{a.actual:,.4g} {a.unit} against {a.expected:,.4g} expected "
-                f"({a.impact_pct:+.0%}, score {a.score:.1f}, {a.severity})",
-                f"{a.metric}|{day}",
+    if "incident_id" not in anomalies:
+        for a in anomalies.itertuples():
+            day = pd.Timestamp(a.anomaly_date).date().isoformat()  # date or timestamp: same id
+            out.append(
+                _alert(
+                    "anomaly",
+                    f"{a.dimension} {a.dimension_value}",
+                    ANOMALY_SEVERITY[a.severity],
+                    _describe(a),
+                    f"{a.metric}|{day}",
+                )
             )
+        return out
+    grade = {"minor": 0, "major": 1, "critical": 2}
+    for _, incident in anomalies.groupby("incident_id", sort=False):
+        ordered = incident.sort_values(["is_incident_root", "score"], ascending=[False, False])
+        rows = list(ordered.itertuples())
+        root = rows[0]
+        day = pd.Timestamp(root.anomaly_date).date().isoformat()
+        family = FAMILY[root.metric]
+        severity = max(incident["severity"], key=grade.__getitem__)
+        message = _describe(root)
+        if len(rows) > 1:
+            related = "; ".join(
+                f"{a.metric} of {a.dimension} {a.dimension_value} {a.impact_pct:+.0%}"
+                for a in rows[1:4]
+            )
+            more = f" and {len(rows) - 4} more" if len(rows) > 4 else ""
+            message += f". Related: {related}{more}"
+        alert = _alert(
+            "anomaly",
+            f"{root.dimension} {root.dimension_value}",
+            ANOMALY_SEVERITY[severity],
+            message,
+            f"{family}|{day}",
         )
+        alert["alert_id"] = alert_id_for("anomaly", f"{family} incident", day)
+        out.append(alert)
     return out
 
 
