@@ -52,7 +52,11 @@ def prepare(cache: Path, seed: int, days: int, customers: int, scale: float) -> 
         }
         cli = str(Path(sys.executable).with_name("factory-warehouse"))
         dbt = str(Path(sys.executable).with_name("dbt"))
-        where = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        # its own target path: the project's manifest is what Dagster loads, keep it untouched
+        where = [
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(home / "dbt-target")),
+        ]
         if not (home / "truth" / "anomalies.csv").exists():
             _run(
                 [
