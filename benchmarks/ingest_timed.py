@@ -50,7 +50,7 @@ def _reader(kind: str, files: list[Path]) -> str:
     if kind.endswith(".parquet"):
         return f"read_parquet({paths}, union_by_name = true)"
     if ".csv" in kind:
-        return f"read_csv({paths}, union_by_name = true, header = true)"
+        return f"read_csv({paths}, header = true)"
     # one OTLP request per line can hold thousands of spans: lift the 16 MB object limit there
     # only, since DuckDB allocates buffers of twice that size per file it reads
     limit = ", maximum_object_size = 67108864" if kind.startswith("telemetry/") else ""
