@@ -137,11 +137,13 @@ def dbt_build(home: Path, extra: list[str], label: str) -> dict:
     return measured
 
 
-def ingest(home: Path, *, floor: bool) -> dict:
+def ingest(home: Path, *, floor: bool, compare_one_worker: bool = False) -> dict:
     """Ingestion of the inbox in `home` (and the floor first, when asked) in its own process."""
     command = [sys.executable, "-m", "benchmarks.ingest_timed", str(home)]
     if not floor:
         command.append("--ingest-only")
+    elif compare_one_worker:
+        command.append("--compare-one-worker")
     measured = run_measured(command, environment(home))
     result = json.loads(measured.pop("stdout"))
     result["process_peak_rss_bytes"] = measured["peak_rss_bytes"]
@@ -154,6 +156,10 @@ def ingest(home: Path, *, floor: bool) -> dict:
         result["ingestion"]["raw_rows"] / result["ingestion"]["seconds"]
     )
     result["mb_per_s"] = round(result["bytes"] / 1e6 / result["ingestion"]["seconds"], 2)
+    if "ingestion_one_worker" in result:
+        one = result["ingestion_one_worker"]["seconds"]
+        result["one_worker_ratio_to_floor"] = round(one / result["floor"]["seconds"], 3)
+        result["pool_speedup"] = round(one / result["ingestion"]["seconds"], 3)
     return result
 
 
@@ -206,7 +212,14 @@ def release_held(held: Path, home: Path) -> None:
 
 
 def measure_history(
-    work: Path, *, days: int, customers: int, scale: float, seed: int, select: str | None
+    work: Path,
+    *,
+    days: int,
+    customers: int,
+    scale: float,
+    seed: int,
+    select: str | None,
+    compare_one_worker: bool = False,
 ) -> dict:
     """Generate, ingest against the floor, full build, then the one-day refresh."""
     home = work / f"home-{days}d"
@@ -219,7 +232,7 @@ def measure_history(
     # cautious: leave out the tests that also read models outside the selection
     selection = ["--select", select, "--indirect-selection", "cautious"] if select else []
     print(f"[{days}d] generated in {generated['seconds']:.0f} s; ingesting", flush=True)
-    ingestion = ingest(home, floor=True)
+    ingestion = ingest(home, floor=True, compare_one_worker=compare_one_worker)
     print(f"[{days}d] ingestion {ingestion['ratio_to_floor']}x floor; full build", flush=True)
     full = dbt_build(home, selection, "full")
     print(f"[{days}d] full build {full['seconds']:.0f} s; one more day", flush=True)
@@ -428,6 +441,16 @@ def markdown(results: dict) -> str:
             f"{h['incremental']['build']['seconds']:.1f} s | "
             f"{h['incremental']['ratio_to_full_build'] * 100:.0f}% |"
         )
+    if "pool_speedup" in longest["ingestion"]:
+        ing = longest["ingestion"]
+        lines += [
+            "",
+            f"Ingestion at {longest['days']} days with {ing['ingestion']['workers']} worker "
+            f"processes: {ing['ratio_to_floor']:.2f}x the floor; in one process "
+            f"{ing['ingestion_one_worker']['seconds']:.1f} s, "
+            f"{ing['one_worker_ratio_to_floor']:.2f}x the floor (the pool: "
+            f"{ing['pool_speedup']:.2f}x faster).",
+        ]
     lines += [
         "",
         f"Slowest models of the full build at {longest['days']} days (s): "
@@ -492,6 +515,7 @@ def run(args: argparse.Namespace) -> dict:
             "select": args.select,
             "memory_limit": environment(work)["FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT"],
             "threads": int(environment(work)["FACTORY_WAREHOUSE_DBT_THREADS"]),
+            "ingest_workers": int(os.environ.get("FACTORY_WAREHOUSE_INGEST_WORKERS", "2")),
         },
         "machine": machine_facts(),
         "targets": TARGETS,
@@ -505,6 +529,8 @@ def run(args: argparse.Namespace) -> dict:
             scale=args.scale,
             seed=args.seed,
             select=args.select,
+            # once, on the longest history: a second ingestion costs minutes at scale
+            compare_one_worker=days == args.days and not args.smoke,
         )
         for days in results["parameters"]["history_days"]
     ]
