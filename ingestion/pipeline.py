@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import multiprocessing
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -142,10 +145,23 @@ def ingest_source(
         manifest = raw_zone.read_manifest(raw_dir)
         raw_zone.sweep_orphans(raw_dir, manifest.by_sha)
         try:
-            for path in inbox_files(inbox_dir, source):
-                if export_dates is not None and not belongs_to(path, export_dates):
-                    continue
-                _ingest_file(source, path, inbox_dir, raw_dir, loaded_at, manifest, result, notify)
+            paths = [
+                path
+                for path in inbox_files(inbox_dir, source)
+                if export_dates is None or belongs_to(path, export_dates)
+            ]
+            new_files = _new_files(paths, inbox_dir, manifest, result, notify)
+            with _parse_pool(new_files) as submit:
+                parsed = [
+                    submit(_parse_file, source, new.path, new.rel, raw_dir, new.sha, loaded_at)
+                    for new in new_files
+                ]
+                # committed in path order whatever order the workers finish in: the manifest,
+                # the notifications and the result are those of a sequential run
+                for new, outcome in zip(new_files, parsed, strict=True):
+                    _commit_file(
+                        new, outcome.result(), raw_dir, loaded_at, manifest, result, notify
+                    )
         finally:
             raw_zone.save_manifest_index(raw_dir, manifest)
     return result
@@ -177,33 +193,106 @@ def inbox_files(inbox_dir: Path, source: str) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _ingest_file(
-    source: str,
-    path: Path,
+# Files parsed in worker processes (FACTORY_WAREHOUSE_INGEST_WORKERS, default 2): parsing is
+# pure Python and holds one core; a pool only pays for its start-up on a run with several
+# files and a few MB to read.
+_POOL_MIN_FILES = 2
+_POOL_MIN_BYTES = 2 * 1024 * 1024
+
+
+def ingest_workers() -> int:
+    """Processes that parse files at once (`FACTORY_WAREHOUSE_INGEST_WORKERS`, default 2)."""
+    return max(1, int(os.environ.get("FACTORY_WAREHOUSE_INGEST_WORKERS", "2")))
+
+
+@dataclass(frozen=True)
+class _NewFile:
+    """An inbox file to load: not in the manifest by its stat, and its content not loaded."""
+
+    path: Path
+    rel: str
+    sha: str
+    stat: os.stat_result
+
+
+@dataclass
+class _Parsed:
+    """What parsing one file into `raw/_tmp/<sha>/` produced (picklable: it crosses processes)."""
+
+    status: str  # loaded | rejected | vanished
+    loaded: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _new_files(
+    paths: list[Path],
     inbox_dir: Path,
-    raw_dir: Path,
-    loaded_at: datetime,
     manifest: raw_zone.ManifestIndex,
     result: SourceIngestResult,
     notify: Callable[[str], None],
-) -> None:
-    rel = path.relative_to(inbox_dir).as_posix()
-    try:
-        stat = path.stat()
-        # Unchanged since it was loaded: no need to hash it again.
-        if (rel, stat.st_size, stat.st_mtime_ns) in manifest.by_stat:
-            result.files_seen += 1
+) -> list[_NewFile]:
+    """The files to parse, in path order; counts and reports the ones skipped."""
+    new_files: list[_NewFile] = []
+    seen: dict[str, str] = {}  # sha -> path, for the same content twice in one run
+    for path in paths:
+        rel = path.relative_to(inbox_dir).as_posix()
+        try:
+            stat = path.stat()
+            # Unchanged since it was loaded: no need to hash it again.
+            if (rel, stat.st_size, stat.st_mtime_ns) in manifest.by_stat:
+                result.files_seen += 1
+                result.files_skipped += 1
+                continue
+            sha = file_sha256(path)
+        except FileNotFoundError:
+            continue  # removed by its exporter since the folder was listed
+        result.files_seen += 1
+        if sha in manifest.by_sha or sha in seen:
             result.files_skipped += 1
-            return
-        sha = file_sha256(path)
-    except FileNotFoundError:
-        return  # removed by its exporter since the folder was listed
-    result.files_seen += 1
-    if sha in manifest.by_sha:
-        result.files_skipped += 1
-        notify(f"{rel}: skipped, same content as {manifest.by_sha[sha]} (already loaded)")
-        return
+            notify(
+                f"{rel}: skipped, same content as {manifest.by_sha.get(sha) or seen[sha]} "
+                "(already loaded)"
+            )
+            continue
+        seen[sha] = rel
+        new_files.append(_NewFile(path, rel, sha, stat))
+    return new_files
 
+
+class _Done:
+    """A finished result with the interface of a Future (the sequential path)."""
+
+    def __init__(self, value: _Parsed):
+        self._value = value
+
+    def result(self) -> _Parsed:
+        return self._value
+
+
+@contextmanager
+def _parse_pool(new_files: list[_NewFile]) -> Iterator[Callable[..., Future | _Done]]:
+    """A `submit(function, *args)` that runs in a process pool when the run is worth one."""
+    workers = min(ingest_workers(), len(new_files))
+    size = sum(new.stat.st_size for new in new_files)
+    if workers < 2 or len(new_files) < _POOL_MIN_FILES or size < _POOL_MIN_BYTES:
+        yield lambda function, *args: _Done(function(*args))
+        return
+    # forkserver: workers do not inherit the caller's threads and locks (Dagster, DuckDB)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            yield pool.submit
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _parse_file(
+    source: str, path: Path, rel: str, raw_dir: Path, sha: str, loaded_at: datetime
+) -> _Parsed:
+    """Parse one file into `raw/_tmp/<sha>/` (outputs closed, not published)."""
     load_date = loaded_at.date()
     raw_zone.remove_uncommitted(raw_dir, sha, load_date)
     suffixes, parser, record_tables = SOURCES[source]
@@ -237,26 +326,55 @@ def _ingest_file(
     except BaseException as exc:
         outputs.discard()
         if isinstance(exc, FileNotFoundError) and not path.exists():
-            # Removed by its exporter while we read it: nothing to load, nothing recorded.
-            result.files_seen -= 1
-            notify(f"{rel}: removed while being read; not loaded")
-            return
+            return _Parsed("vanished")
         if isinstance(exc, Exception):
             raise IngestionError(f"unexpected error while ingesting {rel}: {exc!r}") from exc
         raise
     rows = outputs.close()
+    return _Parsed(status, loaded, quarantined, dict(reasons), rows)
 
-    after = path.stat()
-    if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+
+def _commit_file(
+    new: _NewFile,
+    parsed: _Parsed,
+    raw_dir: Path,
+    loaded_at: datetime,
+    manifest: raw_zone.ManifestIndex,
+    result: SourceIngestResult,
+    notify: Callable[[str], None],
+) -> None:
+    """Publish a parsed file's outputs and its manifest row (the row last), and count it."""
+    rel, stat = new.rel, new.stat
+    source = result.source
+    outputs = raw_zone.FileOutputs(raw_dir, new.sha, source, rel, loaded_at)
+    outputs.rows = dict(parsed.rows)
+    if parsed.status == "vanished":
+        # Removed by its exporter while we read it: nothing to load, nothing recorded.
+        result.files_seen -= 1
+        notify(f"{rel}: removed while being read; not loaded")
+        return
+    try:
+        after = new.path.stat()
+    except FileNotFoundError:
+        after = None
+    if after is None or (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
         # The exporter is still writing it: what we read may not match the hash. Next run.
         outputs.discard()
         result.files_seen -= 1
         notify(f"{rel}: changed while being read; left for the next run")
         return
 
+    load_date = loaded_at.date()
+    status, loaded, quarantined, rows = (
+        parsed.status,
+        parsed.loaded,
+        parsed.quarantined,
+        parsed.rows,
+    )
+    reasons = Counter(parsed.reasons)
     outputs.publish(load_date)
     manifest_row = {
-        "file_sha256": sha,
+        "file_sha256": new.sha,
         "source": source,
         "source_file": rel,
         "file_bytes": stat.st_size,

@@ -1,0 +1,104 @@
+"""The benchmark harness in its smoke mode: every phase runs on a tiny data set and measures what
+it says it measures. The figures themselves are not asserted (a noisy machine); their plumbing is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks import scale
+from benchmarks.queries import QUERIES, run_queries
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """One smoke run (2 days + 1 of one customer, `+fct_llm_calls`), its scratch folder kept."""
+    tmp = tmp_path_factory.mktemp("bench")
+    docs = tmp / "benchmarks.md"
+    docs.write_text(
+        f"# Benchmarks\n\nhand-written\n\n{scale.MARK_START}\nSTALE-TABLE\n{scale.MARK_END}\n"
+    )
+    args = scale.parse_args(
+        [
+            "--smoke",
+            "--work",
+            str(tmp / "work"),
+            "--keep",
+            "--results",
+            str(tmp / "smoke.json"),
+            "--docs",
+            str(docs),
+        ]
+    )
+    args.docs = docs  # smoke mode writes no docs by default; this test checks the rendering
+    results = scale.run(args)
+    return results, tmp
+
+
+def test_smoke_ingests_every_generated_record_and_reads_every_file_for_the_floor(smoke):
+    results, _ = smoke
+    (history,) = results["histories"]
+    rows = history["generation"]["rows"]
+    generated = (
+        rows["run_snapshots"]
+        + rows["spans"]
+        + rows["metric_points"]
+        + rows["focus_infra_rows"]
+        + rows["focus_ai_rows"]
+        + rows["customers"]
+        + rows["projects"]
+    )
+    first, refresh = history["ingestion"], history["incremental"]["ingestion"]
+    records = sum(
+        source["records"] + source["quarantined"]
+        for run in (first, refresh)
+        for source in run["ingestion"]["per_source"].values()
+    )
+    assert records == generated
+    assert refresh["ingestion"]["records"] > 0, "the held-back day arrived in the refresh"
+    assert sum(kind["files"] for kind in first["floor"]["per_kind"].values()) == first["files"]
+    assert first["ratio_to_floor"] == pytest.approx(
+        first["ingestion"]["seconds"] / first["floor"]["seconds"], rel=1e-2
+    )
+
+
+def test_smoke_refresh_builds_the_held_back_day_into_the_incremental_fact(smoke):
+    results, tmp = smoke
+    (history,) = results["histories"]
+    assert history["full_build"]["models"] >= 4
+    assert "fct_llm_calls" in history["full_build"]["slowest_models"]
+    with duckdb.connect(str(tmp / "work" / "home-2d" / "warehouse.duckdb"), read_only=True) as con:
+        last_day, days = con.execute(
+            "select max(call_date), count(distinct call_date) from marts.fct_llm_calls"
+        ).fetchone()
+    assert last_day.isoformat() == history["generation"]["last_day"]
+    assert days == 3
+    assert history["incremental"]["ratio_to_full_build"] == pytest.approx(
+        history["incremental"]["build"]["seconds"] / history["full_build"]["seconds"], rel=1e-2
+    )
+
+
+def test_smoke_judges_each_target_from_its_figures_and_writes_json_and_docs(smoke):
+    results, tmp = smoke
+    verdicts = results["verdicts"]
+    assert set(verdicts) >= {"ingestion_vs_floor", "incremental_vs_full", "peak_memory_gib"}
+    ingestion = verdicts["ingestion_vs_floor"]
+    assert ingestion["met"] == (ingestion["value"] <= scale.TARGETS["ingestion_vs_floor"])
+    assert verdicts["full_build_default_scale_s"]["met"] is None  # not the default scale
+    assert json.loads((tmp / "smoke.json").read_text())["verdicts"] == verdicts
+    docs = (tmp / "benchmarks.md").read_text()
+    assert "hand-written" in docs and "STALE-TABLE" not in docs
+    assert "ingestion within 2x the DuckDB read floor" in docs
+    assert results["machine"]["cpus_available"] >= 1 and results["machine"]["duckdb"]
+
+
+def test_benchmark_queries_answer_on_the_published_snapshot(baseline: Path):
+    queries = run_queries(baseline / "serving" / "warehouse.duckdb", repeat=2)
+    assert set(queries) == set(QUERIES) and len(QUERIES) == 10
+    for name, query in queries.items():
+        assert query["rows"] > 0, f"{name} returned nothing on the published marts"
+        assert 0 < query["p50_ms"] <= query["p95_ms"] <= query["max_ms"]
