@@ -22,6 +22,8 @@ from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 INSIGHTS_GROUP = "insights"
 KINDS = {"python", "duckdb"}
 OWNERS = ["team:data-science"]
+# what every insights table declares (each is one asset of the group, written by the writer pool)
+INSIGHTS_TABLE = {"group_name": INSIGHTS_GROUP, "kinds": KINDS, "owners": OWNERS}
 
 QUERIES = {
     "cost_daily": "select cost_date, customer_id, project_id, cost_component, "
@@ -116,17 +118,13 @@ def write_frames(db_path: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 def truth_path(settings) -> Path | None:
     """The generator's labelled anomalies next to the inbox, when the data is generated."""
-    for candidate in (settings.home / "truth" / "anomalies.csv",):
-        if candidate.exists():
-            return candidate
-    return None
+    candidate = settings.home / "truth" / "anomalies.csv"
+    return candidate if candidate.exists() else None
 
 
 @dg.asset(
     name="anomalies",
-    group_name=INSIGHTS_GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
+    **INSIGHTS_TABLE,
     pool=DUCKDB_WRITER_POOL,
     deps=[
         dg.AssetKey(["cost_daily"]),
@@ -180,9 +178,7 @@ FORECAST_DEPS = [
         dg.AssetSpec(
             "forecasts",
             deps=FORECAST_DEPS,
-            group_name=INSIGHTS_GROUP,
-            kinds=KINDS,
-            owners=OWNERS,
+            **INSIGHTS_TABLE,
             description="Daily forecasts 1-90 days ahead, median with 80 % and 95 % intervals, of "
             "run volume, cost (total, per customer, component and model; the 15 largest of "
             "each) and capacity (busy worker seconds per pool); ETS on log(1 + value) with "
@@ -191,9 +187,7 @@ FORECAST_DEPS = [
         dg.AssetSpec(
             "forecast_backtest",
             deps=FORECAST_DEPS,
-            group_name=INSIGHTS_GROUP,
-            kinds=KINDS,
-            owners=OWNERS,
+            **INSIGHTS_TABLE,
             description="Rolling-origin backtest of every forecast series over the last 4 weeks "
             "(4 weekly origins, 7 days ahead): MASE and 80 % / 95 % interval coverage of the "
             "model next to the seasonal-naive baseline.",
@@ -201,9 +195,7 @@ FORECAST_DEPS = [
         dg.AssetSpec(
             "month_end_cost_forecast",
             deps=FORECAST_DEPS,
-            group_name=INSIGHTS_GROUP,
-            kinds=KINDS,
-            owners=OWNERS,
+            **INSIGHTS_TABLE,
             description="Per customer: month-to-date cost plus the forecast of the rest of the "
             "month, with 80 % and 95 % intervals from simulated paths (7-day run rate for "
             "customers with under 4 weeks of history). The budget alerts read it.",
@@ -243,9 +235,7 @@ def forecasts_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
 @dg.asset(
     name="recommendations",
-    group_name=INSIGHTS_GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
+    **INSIGHTS_TABLE,
     pool=DUCKDB_WRITER_POOL,
     deps=[
         dg.AssetKey(["cost_daily"]),
@@ -287,9 +277,7 @@ def recommendations_asset(
 
 @dg.asset(
     name="alerts",
-    group_name=INSIGHTS_GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
+    **INSIGHTS_TABLE,
     pool=DUCKDB_WRITER_POOL,
     deps=[
         anomalies_asset.key,
