@@ -32,8 +32,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+from ingestion.settings import DBT_PROJECT_DIR, REPO_ROOT, warehouse_environment
+
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 DOCS_PATH = REPO_ROOT / "docs" / "benchmarks.md"
 # A fixed last day keeps a data set identical from one run to the next.
@@ -83,17 +83,7 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT)
 
 def environment(home: Path) -> dict[str, str]:
     """The environment every phase runs in: one warehouse home, dbt's defaults of the project."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "FACTORY_WAREHOUSE_HOME": str(home),
-            "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(REPO_ROOT),
-            "DAGSTER_STORAGE_DIR": str(home / "dagster" / "storage"),
-            "DAGSTER_COMPUTE_LOGS_DIR": str(home / "dagster" / "logs"),
-            "DO_NOT_TRACK": "1",
-        }
-    )
+    env = {**os.environ, **warehouse_environment(home)}
     env.setdefault("FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "4GB")
     env.setdefault("FACTORY_WAREHOUSE_DBT_THREADS", "2")
     return env

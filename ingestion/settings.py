@@ -22,6 +22,19 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
+def warehouse_environment(home: Path) -> dict[str, str]:
+    """The environment that points ingestion, dbt and Dagster at the warehouse in `home` (the
+    CLI, the tests and the benchmarks run every tool under it)."""
+    return {
+        "FACTORY_WAREHOUSE_HOME": str(home),
+        "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(REPO_ROOT),
+        "DAGSTER_STORAGE_DIR": str(home / "dagster" / "storage"),
+        "DAGSTER_COMPUTE_LOGS_DIR": str(home / "dagster" / "logs"),
+        "DO_NOT_TRACK": "1",
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved paths of one warehouse instance."""

@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingestion.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from ingestion.settings import DBT_PROJECT_DIR, Settings, warehouse_environment
 
 console = Console(stderr=True)
 
@@ -36,11 +36,8 @@ def configure_environment(home: Path | None) -> Settings:
         os.environ["FACTORY_WAREHOUSE_HOME"] = str(home.resolve())
     settings = Settings.from_env()
     os.environ["FACTORY_WAREHOUSE_HOME"] = str(settings.home)
-    os.environ.setdefault("FACTORY_WAREHOUSE_DB", str(settings.warehouse_path))
-    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
-    os.environ.setdefault("DAGSTER_STORAGE_DIR", str(settings.home / "dagster" / "storage"))
-    os.environ.setdefault("DAGSTER_COMPUTE_LOGS_DIR", str(settings.home / "dagster" / "logs"))
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    for name, value in warehouse_environment(settings.home).items():
+        os.environ.setdefault(name, value)  # what the caller set wins
     settings.home.mkdir(parents=True, exist_ok=True)
     return settings
 

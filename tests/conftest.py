@@ -9,22 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.settings import warehouse_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures"
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-def warehouse_environment(home: Path) -> dict[str, str]:
-    """Environment that points ingestion, dbt and Dagster at the warehouse in `home`."""
-    return {
-        "FACTORY_WAREHOUSE_HOME": str(home),
-        "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(REPO_ROOT),
-        "DAGSTER_STORAGE_DIR": str(home / "dagster" / "storage"),
-        "DAGSTER_COMPUTE_LOGS_DIR": str(home / "dagster" / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
 
 
 @pytest.fixture

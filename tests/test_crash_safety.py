@@ -28,13 +28,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if __name__ == "__main__":  # run as the driver script
     sys.path.insert(0, str(REPO_ROOT))
 
+from ingestion.settings import warehouse_environment  # noqa: E402
 from orchestration.publishing.snapshot import (  # noqa: E402
     CRASH_POINT_ENV,
     current_version,
     publish_snapshot,
     read_manifest,
 )
-from tests.conftest import warehouse_environment  # noqa: E402
 
 READERS = 8
 DRIVER_TIMEOUT = 900

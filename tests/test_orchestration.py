@@ -13,7 +13,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT, warehouse_environment
+from ingestion.settings import warehouse_environment
+from tests.conftest import REPO_ROOT
 
 
 def test_dbt_sources_are_the_ingestion_assets():

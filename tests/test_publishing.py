@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ingestion.settings import warehouse_environment
 from orchestration.publishing import snapshot
 from orchestration.publishing.snapshot import (
     SERVING_STORAGE_VERSION,
@@ -30,7 +31,6 @@ from orchestration.publishing.snapshot import (
     recover_serving,
     rollback,
 )
-from tests.conftest import warehouse_environment
 
 FIRST_EXPORT_DAY = date(2026, 10, 1)  # monthly invoices are dated the 1st
 # Columns that legitimately differ between two builds of the same data: the time a realtime mart

@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ingestion.settings import warehouse_environment
 from orchestration.alerts.delivery import WEBHOOK_URL_ENV, outbox_path
 from orchestration.alerts.sensors import alert_delivery, run_failure_alert
 from orchestration.alerts.store import new_alert, read_alerts, record_alert
@@ -29,7 +30,7 @@ from orchestration.inbox.sensors import inbox_sensor
 from orchestration.partitions import partition_range_tags
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_schedule, hourly_refresh, monthly_schedule
-from tests.conftest import REPO_ROOT, SAMPLE_END_DATE, warehouse_environment
+from tests.conftest import REPO_ROOT, SAMPLE_END_DATE
 
 # ---------------------------------------------------------------- schedules
 
