@@ -261,23 +261,25 @@ def _new_files(
     return new_files
 
 
-class _Done:
-    """A finished result with the interface of a Future (the sequential path)."""
+class _Deferred:
+    """The sequential path's Future: the call runs when its result is asked for, so each file
+    is parsed just before it is committed and an error in one file leaves the files before it
+    committed, as with the pool."""
 
-    def __init__(self, value: _Parsed):
-        self._value = value
+    def __init__(self, function: Callable[..., _Parsed], args: tuple):
+        self._function, self._args = function, args
 
     def result(self) -> _Parsed:
-        return self._value
+        return self._function(*self._args)
 
 
 @contextmanager
-def _parse_pool(new_files: list[_NewFile]) -> Iterator[Callable[..., Future | _Done]]:
+def _parse_pool(new_files: list[_NewFile]) -> Iterator[Callable[..., Future | _Deferred]]:
     """A `submit(function, *args)` that runs in a process pool when the run is worth one."""
     workers = min(ingest_workers(), len(new_files))
     size = sum(new.stat.st_size for new in new_files)
     if workers < 2 or len(new_files) < _POOL_MIN_FILES or size < _POOL_MIN_BYTES:
-        yield lambda function, *args: _Done(function(*args))
+        yield lambda function, *args: _Deferred(function, args)
         return
     # forkserver: workers do not inherit the caller's threads and locks (Dagster, DuckDB)
     context = multiprocessing.get_context("forkserver")
@@ -345,14 +347,13 @@ def _commit_file(
 ) -> None:
     """Publish a parsed file's outputs and its manifest row (the row last), and count it."""
     rel, stat = new.rel, new.stat
-    source = result.source
-    outputs = raw_zone.FileOutputs(raw_dir, new.sha, source, rel, loaded_at)
-    outputs.rows = dict(parsed.rows)
     if parsed.status == "vanished":
         # Removed by its exporter while we read it: nothing to load, nothing recorded.
         result.files_seen -= 1
         notify(f"{rel}: removed while being read; not loaded")
         return
+    outputs = raw_zone.FileOutputs(raw_dir, new.sha, result.source, rel, loaded_at)
+    outputs.rows = dict(parsed.rows)
     try:
         after = new.path.stat()
     except FileNotFoundError:
@@ -365,17 +366,12 @@ def _commit_file(
         return
 
     load_date = loaded_at.date()
-    status, loaded, quarantined, rows = (
-        parsed.status,
-        parsed.loaded,
-        parsed.quarantined,
-        parsed.rows,
-    )
-    reasons = Counter(parsed.reasons)
+    status, loaded, quarantined = parsed.status, parsed.loaded, parsed.quarantined
+    rows, reasons = parsed.rows, parsed.reasons
     outputs.publish(load_date)
     manifest_row = {
         "file_sha256": new.sha,
-        "source": source,
+        "source": result.source,
         "source_file": rel,
         "file_bytes": stat.st_size,
         "file_mtime_ns": stat.st_mtime_ns,

@@ -327,6 +327,27 @@ def test_a_missing_inbox_or_unknown_source_is_an_ingestion_error(tmp_path: Path)
     assert ingest(tmp_path / "inbox", tmp_path / "raw", "billing").files_seen == 0
 
 
+def test_an_unexpected_error_in_one_file_keeps_the_files_before_it(tmp_path: Path, monkeypatch):
+    make_runs_inbox(tmp_path / "inbox")
+    suffixes, parser, tables = pipeline.SOURCES["runs"]
+
+    def parser_with_a_bug(path, **kwargs):
+        if path.name == "b.jsonl":
+            raise RuntimeError("a bug in the parser")
+        return parser(path, **kwargs)
+
+    monkeypatch.setitem(pipeline.SOURCES, "runs", (suffixes, parser_with_a_bug, tables))
+    with pytest.raises(IngestionError, match=r"unexpected error while ingesting runs/b\.jsonl"):
+        ingest(tmp_path / "inbox", tmp_path / "raw", "runs")
+    # a.jsonl.gz, parsed before the failing file, is committed; b.jsonl is not half-loaded
+    assert [r["source_file"] for r in read_raw(tmp_path / "raw", "ingest_manifest")] == [
+        "runs/a.jsonl.gz"
+    ]
+    monkeypatch.undo()
+    rerun = ingest(tmp_path / "inbox", tmp_path / "raw", "runs")
+    assert (rerun.files_loaded, rerun.files_skipped) == (1, 1)
+
+
 def test_ingest_inbox_loads_every_source(tmp_path: Path):
     inbox, raw = tmp_path / "inbox", tmp_path / "raw"
     make_runs_inbox(inbox)
