@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from orchestration.insights.series import daily_sums
+
 # Column types of marts.anomalies, in order (an empty frame has none of its own).
 ANOMALY_SCHEMA = {
     "anomaly_id": "varchar",
@@ -135,18 +137,6 @@ def severity_of(impact_pct: float) -> str:
 # --- inputs --------------------------------------------------------------------------------------
 
 
-def _daily(frame: pd.DataFrame, date_col: str, key: str, value: str) -> pd.DataFrame:
-    out = (
-        frame.assign(value=pd.to_numeric(frame[value], errors="coerce").astype(float))
-        .groupby([date_col, key], as_index=False)["value"]
-        .sum()
-        .rename(columns={date_col: "date", key: "dimension_value"})
-    )
-    out["date"] = pd.to_datetime(out["date"])
-    out["dimension_value"] = out["dimension_value"].astype(str)
-    return out
-
-
 def additive_series(
     cost_daily: pd.DataFrame, infra_costs: pd.DataFrame, llm_usage: pd.DataFrame
 ) -> pd.DataFrame:
@@ -163,18 +153,18 @@ def additive_series(
         ("component", "cost_component"),
     ):
         parts.append(
-            _daily(cost_daily, "cost_date", col, "total_cost_usd").assign(
+            daily_sums(cost_daily, "cost_date", col, "total_cost_usd").assign(
                 metric="cost", dimension=dim
             )
         )
     pools = infra_costs[infra_costs["worker_pool"].notna()]
     parts.append(
-        _daily(pools, "cost_date", "worker_pool", "effective_cost_usd").assign(
+        daily_sums(pools, "cost_date", "worker_pool", "effective_cost_usd").assign(
             metric="cost", dimension="worker_pool"
         )
     )
     parts.append(
-        _daily(llm_usage, "call_date", "model_name", "ai_cost_usd").assign(
+        daily_sums(llm_usage, "call_date", "model_name", "ai_cost_usd").assign(
             metric="cost", dimension="model"
         )
     )
@@ -182,8 +172,10 @@ def additive_series(
     # context) is a clean signal, while daily token totals move with the number of runs, and a
     # busy day of an expensive model is no anomaly of token usage.
     for dim, col in (("customer", "customer_id"), ("model", "model_name")):
-        tokens = _daily(llm_usage, "call_date", col, "total_tokens")
-        calls = _daily(llm_usage, "call_date", col, "llm_calls").rename(columns={"value": "calls"})
+        tokens = daily_sums(llm_usage, "call_date", col, "total_tokens")
+        calls = daily_sums(llm_usage, "call_date", col, "llm_calls").rename(
+            columns={"value": "calls"}
+        )
         per_call = tokens.merge(calls, on=["date", "dimension_value"], how="inner")
         per_call["value"] = per_call["value"] / per_call["calls"].where(per_call["calls"] > 0)
         parts.append(per_call.assign(metric="tokens", dimension=dim))

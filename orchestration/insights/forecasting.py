@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from orchestration.insights.series import daily_sums
+
 # Column types of marts.forecasts, in order (an empty frame has none of its own).
 FORECAST_SCHEMA = {
     "metric": "varchar",
@@ -58,15 +60,6 @@ class ForecastConfig:
 # --- the series ----------------------------------------------------------------------------------
 
 
-def _daily(frame: pd.DataFrame, date_col: str, key: str | None, value: str | None) -> pd.DataFrame:
-    frame = frame.assign(
-        date=pd.to_datetime(frame[date_col]),
-        value=1.0 if value is None else pd.to_numeric(frame[value], errors="coerce").astype(float),
-        dimension_value="all" if key is None else frame[key].astype(str),
-    )
-    return frame.groupby(["dimension_value", "date"], as_index=False)["value"].sum()
-
-
 def forecast_series(frames: dict) -> pd.DataFrame:
     """Long frame (metric, dimension, dimension_value, date, value) of every forecast series.
 
@@ -75,18 +68,20 @@ def forecast_series(frames: dict) -> pd.DataFrame:
     """
     cost, runs = frames["cost_daily"], frames["runs"]
     parts = [
-        _daily(runs, "run_date", None, None).assign(metric="run_volume", dimension="total"),
-        _daily(cost, "cost_date", None, "total_cost_usd").assign(metric="cost", dimension="total"),
-        _daily(cost, "cost_date", "customer_id", "total_cost_usd").assign(
+        daily_sums(runs, "run_date", None, None).assign(metric="run_volume", dimension="total"),
+        daily_sums(cost, "cost_date", None, "total_cost_usd").assign(
+            metric="cost", dimension="total"
+        ),
+        daily_sums(cost, "cost_date", "customer_id", "total_cost_usd").assign(
             metric="cost", dimension="customer"
         ),
-        _daily(cost, "cost_date", "cost_component", "total_cost_usd").assign(
+        daily_sums(cost, "cost_date", "cost_component", "total_cost_usd").assign(
             metric="cost", dimension="component"
         ),
-        _daily(frames["llm_usage"], "call_date", "model_name", "ai_cost_usd").assign(
+        daily_sums(frames["llm_usage"], "call_date", "model_name", "ai_cost_usd").assign(
             metric="cost", dimension="model"
         ),
-        _daily(frames["capacity_hourly"], "usage_date", "worker_pool", "busy_seconds").assign(
+        daily_sums(frames["capacity_hourly"], "usage_date", "worker_pool", "busy_seconds").assign(
             metric="capacity", dimension="worker_pool"
         ),
     ]
@@ -350,7 +345,7 @@ def month_end_cost_forecast(
     paths of the fitted model (summed per path). Customers with less than `min_history_days`
     of history get the 7-day run rate, without an interval.
     """
-    long = _daily(cost_daily, "cost_date", "customer_id", "total_cost_usd")
+    long = daily_sums(cost_daily, "cost_date", "customer_id", "total_cost_usd")
     if long.empty:
         return pd.DataFrame(columns=MONTH_END_COLUMNS)
     end = long["date"].max()
