@@ -120,6 +120,8 @@ def test_anomaly_alert_id_is_the_same_for_a_date_and_a_timestamp():
         "score": 9.0,
         "severity": "critical",
         "unit": "usd",
+        "incident_id": "spend-day-3",
+        "is_incident_root": True,
     }
     as_date = pd.DataFrame([{**row, "anomaly_date": DAYS[3].date()}])
     as_ts = pd.DataFrame([{**row, "anomaly_date": DAYS[3]}])

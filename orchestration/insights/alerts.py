@@ -159,27 +159,14 @@ def anomaly_alerts(anomalies: pd.DataFrame) -> list[dict]:
     """One alert per incident (marts.anomalies' incident_id): its root detection, with the
     related detections in the message, at the gravest severity of the incident. The id is the
     incident's (family and day), so a root that changes when a late detection joins does not
-    raise a second alert. Without incident columns: one alert per anomaly."""
+    raise a second alert."""
     out = []
-    if "incident_id" not in anomalies:
-        for a in anomalies.itertuples():
-            day = pd.Timestamp(a.anomaly_date).date().isoformat()  # date or timestamp: same id
-            out.append(
-                _alert(
-                    "anomaly",
-                    f"{a.dimension} {a.dimension_value}",
-                    ANOMALY_SEVERITY[a.severity],
-                    _describe(a),
-                    f"{a.metric}|{day}",
-                )
-            )
-        return out
     grade = {"minor": 0, "major": 1, "critical": 2}
     for _, incident in anomalies.groupby("incident_id", sort=False):
         ordered = incident.sort_values(["is_incident_root", "score"], ascending=[False, False])
         rows = list(ordered.itertuples())
         root = rows[0]
-        day = pd.Timestamp(root.anomaly_date).date().isoformat()
+        day = pd.Timestamp(root.anomaly_date).date().isoformat()  # date or timestamp: same id
         family = FAMILY[root.metric]
         severity = max(incident["severity"], key=grade.__getitem__)
         message = _describe(root)
