@@ -102,3 +102,27 @@ def test_benchmark_queries_answer_on_the_published_snapshot(baseline: Path):
     for name, query in queries.items():
         assert query["rows"] > 0, f"{name} returned nothing on the published marts"
         assert 0 < query["p50_ms"] <= query["p95_ms"] <= query["max_ms"]
+
+
+def _history(days: int, raw_rows: int, full_build_seconds: float) -> dict:
+    return {
+        "days": days,
+        "ingestion": {"ingestion": {"raw_rows": raw_rows}},
+        "full_build": {"seconds": full_build_seconds},
+    }
+
+
+def test_default_scale_estimate_is_a_fixed_part_plus_a_cost_per_row_fitted_on_two_histories():
+    # 2 customers x 365 days at the default scale factor: the default has 100x the customers
+    results = {
+        "parameters": {"days": 365, "customers": 2, "scale": scale.DEFAULT_SCALE["scale"]},
+        "histories": [_history(90, 1_000_000, 40.0), _history(365, 4_000_000, 100.0)],
+    }
+    estimate = scale.default_scale_estimate(results)
+    # 20 s per million rows and 20 s fixed, at 400 M rows
+    assert estimate["default_raw_rows"] == 400_000_000
+    assert estimate["value"] == 20 + 20 * 400
+    assert estimate["met"] is None and "fitted on the 90- and 365-day builds" in estimate["text"]
+
+    results["histories"] = results["histories"][1:]  # one history: proportional to rows
+    assert scale.default_scale_estimate(results)["value"] == 100 * 100
