@@ -609,6 +609,11 @@ def test_every_model_is_documented_and_has_a_primary_key_test(warehouses):
         if n["resource_type"] == "model" and n["package_name"] == "factory_warehouse"
     }
     tested: dict[str, set[str]] = {uid: set() for uid in models}
+    # an enforced not_null constraint (contracted marts) stands for the not_null test
+    for uid, model in models.items():
+        for column in model["columns"].values():
+            if any(c["type"] == "not_null" for c in column.get("constraints", [])):
+                tested[uid].add("not_null")
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("attached_node") in tested:
             tested[node["attached_node"]].add(node["test_metadata"]["name"] if node.get(
@@ -624,6 +629,32 @@ def test_every_model_is_documented_and_has_a_primary_key_test(warehouses):
     marts = [n for n in models.values() if n["fqn"][1] == "marts"]
     assert all(n["config"]["contract"]["enforced"] for n in marts)
     assert all(column.get("description") for n in marts for column in n["columns"].values())
+
+
+def test_mart_not_null_constraints_are_enforced_by_the_warehouse(warehouses, tmp_path):
+    """The marts' `not_null` is a constraint DuckDB enforces, not a test: every constrained column
+    is NOT NULL in the built tables (full build and incremental), and a null is refused."""
+    constrained = {
+        (n["name"], column["name"])
+        for n in _manifest(warehouses)["nodes"].values()
+        if n["resource_type"] == "model" and n["fqn"][1] == "marts"
+        for column in n["columns"].values()
+        if any(c["type"] == "not_null" for c in column.get("constraints", []))
+    }
+    assert ("cost_daily", "customer_id") in constrained and len(constrained) > 100
+    for label in ("incremental", "full"):
+        with duckdb.connect(str(warehouses[label].db), read_only=True) as con:
+            nullable = con.execute(
+                "select table_name, column_name from information_schema.columns "
+                "where table_schema = 'marts' and is_nullable = 'YES'"
+            ).fetchall()
+        assert constrained.isdisjoint(nullable), (label, constrained & set(nullable))
+    assert ("fct_runs", "customer_id") in constrained
+    scratch = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouses["full"].db, scratch)
+    with duckdb.connect(str(scratch)) as con, pytest.raises(duckdb.ConstraintException):
+        day = [UNTOUCHED_DAY]
+        con.execute("update marts.fct_runs set customer_id = null where run_date = ?", day)
 
 
 def test_facts_reports_and_realtime_marts_carry_their_tags(warehouses):

@@ -58,8 +58,9 @@ def test_dbt_tests_become_asset_checks():
     from orchestration.definitions import defs
 
     checks = defs.resolve_asset_graph().asset_check_keys
-    mart_checks = [c for c in checks if c.asset_key == dg.AssetKey(["customer_daily_usage"])]
-    assert len(mart_checks) >= 2  # at least the primary key's unique and not_null
+    mart_checks = [c.name for c in checks if c.asset_key == dg.AssetKey(["cost_daily"])]
+    # the primary key's uniqueness (its not_null is an enforced constraint, not a test)
+    assert "unique_cost_daily_cost_daily_id" in mart_checks
 
 
 def test_a_full_refresh_materialises_every_asset_and_passes_every_blocking_check(baseline: Path):
