@@ -80,6 +80,7 @@ _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 # Enum values in every accepted form (number, full name, short name) -> the short name.
 _KIND_LOOKUP = {None: "UNSPECIFIED", **SPAN_KINDS, **_KIND_NAMES}
 _STATUS_LOOKUP = {None: "UNSET", **STATUS_CODES, **_STATUS_NAMES}
+_TEMPORALITY_LOOKUP = {1: "delta", 2: "cumulative"}
 _EMPTY: dict = {}
 
 # Attribution keys: attribute -> column. `customer_id` is resolved separately (two attributes).
@@ -375,34 +376,30 @@ def _metric(
     number: int,
     limit_ns: int,
 ) -> Iterator[Item]:
-    where = f"{scope_where}.metrics[{m}]"
-    try:
-        if not isinstance(metric, dict):
-            raise RecordError(
-                "invalid_otlp", f"{where} must be an object, got {json_type_name(metric)}"
-            )
-        for metric_type in ("sum", "gauge", "histogram"):
-            data = metric.get(metric_type)
-            if data is not None:
-                break
-        else:
-            other = next(
-                (
-                    k
-                    for k in ("exponentialHistogram", "exponential_histogram", "summary")
-                    if k in metric
-                ),
-                None,
-            )
-            if other is None:
-                raise RecordError("invalid_otlp", f"{where} has no sum, gauge or histogram data")
-            data, metric_type = metric[other], other
-        if not isinstance(data, dict):
-            raise RecordError("invalid_otlp", f"{where}.{metric_type} must be an object")
-        points = _get_list(data, "dataPoints", "data_points", f"{where}.{metric_type}")
-    except RecordError as exc:
-        yield Quarantined(number, str(exc), _block_payload(metric))
-        return
+    # The common form read inline: an object with a sum, gauge or histogram whose points are an
+    # array; anything else goes the careful way, which says what is wrong.
+    points = None
+    if metric.__class__ is dict:
+        metric_type = "sum"
+        data = metric.get("sum")
+        if data is None:
+            metric_type = "gauge"
+            data = metric.get("gauge")
+            if data is None:
+                metric_type = "histogram"
+                data = metric.get("histogram")
+        if data.__class__ is dict:
+            points = data.get("dataPoints")
+            if points is None:
+                points = data.get("data_points")
+            if points.__class__ is not list:
+                points = None
+    if points is None:
+        try:
+            metric_type, data, points = _metric_data(metric, f"{scope_where}.metrics[{m}]")
+        except RecordError as exc:
+            yield Quarantined(number, str(exc), _block_payload(metric))
+            return
 
     # Problems of the metric as a whole are reported on each of its points, so every point is
     # counted once, loaded or quarantined.
@@ -411,7 +408,7 @@ def _metric(
     temporality = None
     is_monotonic = None
     if not isinstance(name, str) or not name:
-        problem = f"missing_field: metric name is required ({where})"
+        problem = f"missing_field: metric name is required ({scope_where}.metrics[{m}])"
     elif metric_type not in ("sum", "gauge", "histogram"):
         problem = (
             f"unsupported_metric_type: {metric_type} data points are not loaded "
@@ -419,11 +416,11 @@ def _metric(
         )
     elif metric_type != "gauge":
         try:
-            temporality = _enum(
-                _get(data, "aggregationTemporality", "aggregation_temporality"),
-                TEMPORALITIES,
-                _TEMPORALITY_NAMES,
-                "aggregationTemporality",
+            temporality = _get(data, "aggregationTemporality", "aggregation_temporality")
+            temporality = (
+                _TEMPORALITY_LOOKUP[temporality]
+                if temporality.__class__ is int and temporality in _TEMPORALITY_LOOKUP
+                else _enum(temporality, TEMPORALITIES, _TEMPORALITY_NAMES, "aggregationTemporality")
             )
             if temporality is None:
                 raise RecordError(
@@ -450,6 +447,33 @@ def _metric(
             yield Quarantined(number, f"{exc} (metric {name})", _block_payload(point))
             continue
         yield "metric_points", (*row, number)
+
+
+def _metric_data(metric: object, where: str) -> tuple[str, dict, list]:
+    """A metric's type, data and points, or `RecordError` saying what is wrong."""
+    if not isinstance(metric, dict):
+        raise RecordError(
+            "invalid_otlp", f"{where} must be an object, got {json_type_name(metric)}"
+        )
+    for metric_type in ("sum", "gauge", "histogram"):
+        data = metric.get(metric_type)
+        if data is not None:
+            break
+    else:
+        other = next(
+            (
+                k
+                for k in ("exponentialHistogram", "exponential_histogram", "summary")
+                if k in metric
+            ),
+            None,
+        )
+        if other is None:
+            raise RecordError("invalid_otlp", f"{where} has no sum, gauge or histogram data")
+        data, metric_type = metric[other], other
+    if not isinstance(data, dict):
+        raise RecordError("invalid_otlp", f"{where}.{metric_type} must be an object")
+    return metric_type, data, _get_list(data, "dataPoints", "data_points", f"{where}.{metric_type}")
 
 
 def _point_row(
