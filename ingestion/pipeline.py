@@ -22,7 +22,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -275,20 +275,66 @@ class _Deferred:
 
 @contextmanager
 def _parse_pool(new_files: list[_NewFile]) -> Iterator[Callable[..., Future | _Deferred]]:
-    """A `submit(function, *args)` that runs in a process pool when the run is worth one."""
+    """A `submit(function, *args)` that runs in a process pool when the run is worth one.
+
+    On an error, the calls not started are cancelled and the running ones waited for, so no
+    worker still writes to `raw/_tmp` once the caller releases the ingestion lock.
+    """
     workers = min(ingest_workers(), len(new_files))
     size = sum(new.stat.st_size for new in new_files)
     if workers < 2 or len(new_files) < _POOL_MIN_FILES or size < _POOL_MIN_BYTES:
         yield lambda function, *args: _Deferred(function, args)
         return
-    # forkserver: workers do not inherit the caller's threads and locks (Dagster, DuckDB)
+    pool = _shared_pool(workers)
+    submitted: list[Future] = []
+
+    def submit(function: Callable[..., _Parsed], *args) -> Future:
+        future = pool.submit(function, *args)
+        submitted.append(future)
+        return future
+
+    submit.__self__ = pool  # type: ignore[attr-defined]  # which pool runs the calls
+    try:
+        yield submit
+    except BaseException:
+        for future in submitted:
+            future.cancel()
+        wait(submitted)
+        if pool._broken:  # a worker died: the next run starts a new pool
+            _drop_shared_pool()
+        raise
+
+
+# The pool is kept for the process's later ingestions (a run ingests one source after the
+# other, each needing one): starting one costs about a second, a large part of a daily run.
+# It is shut down when the process exits, or when a run wants another number of workers.
+_shared: tuple[int, int, ProcessPoolExecutor] | None = None  # (owner pid, workers, pool)
+
+
+def _shared_pool(workers: int) -> ProcessPoolExecutor:
+    global _shared
+    if _shared is not None:
+        pid, size, pool = _shared
+        if pid == os.getpid() and size == workers and not pool._broken:
+            return pool
+        _drop_shared_pool()
+    # forkserver: workers do not inherit the caller's threads and locks (Dagster, DuckDB); the
+    # server imports the parsers once and forks workers with them loaded
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        try:
-            yield pool.submit
-        except BaseException:
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    _shared = (os.getpid(), workers, pool)
+    return pool
+
+
+def _drop_shared_pool() -> None:
+    """Shut the shared pool down (one inherited from a parent process is only forgotten)."""
+    global _shared
+    if _shared is not None:
+        pid, _, pool = _shared
+        _shared = None
+        if pid == os.getpid():
             pool.shutdown(wait=True, cancel_futures=True)
-            raise
 
 
 def _parse_file(

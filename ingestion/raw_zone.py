@@ -238,8 +238,10 @@ class FileOutputs:
         self._pending: dict[str, list[pa.RecordBatch]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
 
-    def add(self, table: str, row: dict) -> None:
-        """Buffer one row of a raw table (a dict with its `_line_number`; missing keys are null).
+    def add(self, table: str, row: dict | tuple) -> None:
+        """Buffer one row of a raw table: a dict with its `_line_number` (missing keys are null),
+        or a tuple of every value in `row_columns(table)` order (what the telemetry parser
+        builds, saving a dict per span or data point).
 
         Rows are kept as tuples in schema order, taken while the dict is fresh in the CPU cache:
         converting a batch of dicts at flush time was the slowest step of telemetry ingestion.
@@ -249,8 +251,11 @@ class FileOutputs:
             if table not in RAW_TABLES:
                 raise KeyError(f"unknown raw table {table!r}")
             buffer = self._buffers[table] = []
-            self._columns[table] = _row_columns(table)
-        buffer.append(tuple(map(row.get, self._columns[table])))
+            self._columns[table] = row_columns(table)
+        if row.__class__ is tuple:
+            buffer.append(row)
+        else:
+            buffer.append(tuple(map(row.get, self._columns[table])))
         if len(buffer) >= BATCH_ROWS:
             self._flush(table)
 
@@ -340,7 +345,7 @@ class FileOutputs:
         return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _row_columns(table: str) -> list[str]:
+def row_columns(table: str) -> list[str]:
     """The columns a parser supplies for a table: all but the per-file lineage constants."""
     names = RAW_TABLES[table].names
     if table in (QUARANTINE_TABLE, MANIFEST_TABLE):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from ingestion.raw_zone import row_columns
 from ingestion.records import (
     Quarantined,
     RecordError,
@@ -35,7 +36,15 @@ TRIGGERS = frozenset({"manual", "schedule", "webhook", "api", "retry"})
 RUN_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled", "timed_out"})
 JOB_STATUSES = RUN_STATUSES | {"skipped"}
 
-Item = tuple[str, dict] | Quarantined
+# `run_jobs` and `run_steps` rows are tuples in their tables' column order.
+JOB_COLUMNS = ("run_id", "attempt", "updated_at", "job_id", "job_name", "status")
+JOB_COLUMNS += ("started_at", "finished_at", "_line_number")
+STEP_COLUMNS = ("run_id", "attempt", "updated_at", "job_id", "step_id", "step_name", "status")
+STEP_COLUMNS += ("started_at", "finished_at", "_line_number")
+assert list(JOB_COLUMNS) == row_columns("run_jobs"), "JOB_COLUMNS must follow schemas.RUN_JOBS"
+assert list(STEP_COLUMNS) == row_columns("run_steps"), "see schemas.RUN_STEPS"
+
+Item = tuple[str, dict | tuple] | Quarantined
 
 
 def parse_runs_file(path: Path, *, now: datetime) -> Iterator[Item]:
@@ -57,12 +66,19 @@ def parse_runs_file(path: Path, *, now: datetime) -> Iterator[Item]:
             yield Quarantined(number, str(exc), payload_text(line))
             continue
         for table, row in rows:
-            row["_line_number"] = number
-            yield table, row
+            if row.__class__ is tuple:
+                yield table, (*row, number)
+            else:
+                row["_line_number"] = number
+                yield table, row
 
 
-def snapshot_rows(record: object, limit: datetime) -> list[tuple[str, dict]]:
-    """Validate one snapshot and flatten it; raises `RecordError` at the first broken rule."""
+def snapshot_rows(record: object, limit: datetime) -> list[tuple[str, dict | tuple]]:
+    """Validate one snapshot and flatten it; raises `RecordError` at the first broken rule.
+
+    The `runs` row is a dict; `run_jobs` and `run_steps` rows (many per snapshot) are tuples in
+    their tables' column order (`JOB_COLUMNS`, `STEP_COLUMNS`) without the line number.
+    """
     if not isinstance(record, dict):
         raise RecordError(
             "invalid_type", f"a run record must be a JSON object, got {json_type_name(record)}"
@@ -94,40 +110,24 @@ def snapshot_rows(record: object, limit: datetime) -> list[tuple[str, dict]]:
         "memory_gib_seconds": get_number(record, "memory_gib_seconds", non_negative=True),
         "error_code": get_str(record, "error_code"),
     }
-    rows: list[tuple[str, dict]] = [("runs", run)]
-    key = {"run_id": run_id, "attempt": attempt, "updated_at": updated_at}
+    rows: list[tuple[str, dict | tuple]] = [("runs", run)]
+    key = (run_id, attempt, updated_at)
     for j, job in enumerate(_objects(record, "jobs")):
         try:
             job_id = get_str(job, "job_id", required=True)
-            rows.append(
-                (
-                    "run_jobs",
-                    {
-                        **key,
-                        "job_id": job_id,
-                        "job_name": get_str(job, "name"),
-                        "status": get_enum(job, "status", JOB_STATUSES, required=True),
-                        **_period(job, limit),
-                    },
-                )
-            )
+            name = get_str(job, "name")
+            status = get_enum(job, "status", JOB_STATUSES, required=True)
+            rows.append(("run_jobs", (*key, job_id, name, status, *_period(job, limit))))
             steps = _objects(job, "steps")
         except RecordError as exc:
             raise _located(exc, f"jobs[{j}]") from exc
         for s, step in enumerate(steps):
             try:
+                step_id = get_str(step, "step_id", required=True)
+                name = get_str(step, "name")
+                status = get_enum(step, "status", JOB_STATUSES, required=True)
                 rows.append(
-                    (
-                        "run_steps",
-                        {
-                            **key,
-                            "job_id": job_id,
-                            "step_id": get_str(step, "step_id", required=True),
-                            "step_name": get_str(step, "name"),
-                            "status": get_enum(step, "status", JOB_STATUSES, required=True),
-                            **_period(step, limit),
-                        },
-                    )
+                    ("run_steps", (*key, job_id, step_id, name, status, *_period(step, limit)))
                 )
             except RecordError as exc:
                 raise _located(exc, f"jobs[{j}].steps[{s}]") from exc
@@ -154,8 +154,8 @@ def _located(exc: RecordError, where: str) -> RecordError:
     return RecordError(exc.code, f"{where}.{exc.detail}")
 
 
-def _period(obj: dict, limit: datetime) -> dict:
+def _period(obj: dict, limit: datetime) -> tuple[datetime | None, datetime | None]:
     started_at = get_timestamp(obj, "started_at", limit)
     finished_at = get_timestamp(obj, "finished_at", limit)
     check_order(started_at, "started_at", finished_at, "finished_at")
-    return {"started_at": started_at, "finished_at": finished_at}
+    return started_at, finished_at

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import orjson
 
+from ingestion.raw_zone import row_columns
 from ingestion.records import (
     INT64_MAX,
     MAX_LINE_BYTES,
@@ -40,7 +41,8 @@ from ingestion.records import (
     too_long_reason,
 )
 
-Item = tuple[str, dict] | Quarantined
+# A row is a tuple in the table's column order (`SPAN_COLUMNS`, `METRIC_COLUMNS`).
+Item = tuple[str, tuple] | Quarantined
 
 SPAN_KINDS = {
     0: "UNSPECIFIED",
@@ -78,6 +80,7 @@ _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 # Enum values in every accepted form (number, full name, short name) -> the short name.
 _KIND_LOOKUP = {None: "UNSPECIFIED", **SPAN_KINDS, **_KIND_NAMES}
 _STATUS_LOOKUP = {None: "UNSET", **STATUS_CODES, **_STATUS_NAMES}
+_TEMPORALITY_LOOKUP = {1: "delta", 2: "cumulative"}
 _EMPTY: dict = {}
 
 # Attribution keys: attribute -> column. `customer_id` is resolved separately (two attributes).
@@ -92,7 +95,32 @@ _ATTRIBUTION = {
 }
 ATTRIBUTION_COLUMNS = ("customer_id", *_ATTRIBUTION.values())
 _ID_KEYS = frozenset({"factory.customer.id", "organization.id", *_ATTRIBUTION})
-_NO_IDS = dict.fromkeys(ATTRIBUTION_COLUMNS)
+# Attribution attribute -> its column's index in ATTRIBUTION_COLUMNS.
+_ID_INDEX = {
+    "factory.customer.id": 0,
+    "organization.id": 0,
+    **{attribute: ATTRIBUTION_COLUMNS.index(column) for attribute, column in _ATTRIBUTION.items()},
+}
+
+# Rows are yielded as tuples in the raw tables' column order (what `raw_zone.row_columns` says a
+# parser supplies), built in that order by `_span_row` and `_metric`/`_point_row`.
+SPAN_COLUMNS = (
+    *("trace_id", "span_id", "parent_span_id", "span_name", "span_kind", "start_at", "end_at"),
+    *("status_code", "status_message", "service_name", "scope_name", "operation_name"),
+    *("provider_name", "request_model", "response_model", "input_tokens", "output_tokens"),
+    *("cache_read_input_tokens", "cache_creation_input_tokens", "reasoning_output_tokens"),
+    *("error_type", "tool_name", "tool_risk_level", *ATTRIBUTION_COLUMNS, "attributes_json"),
+    "_line_number",
+)
+METRIC_COLUMNS = (
+    *("metric_name", "metric_unit", "metric_type", "temporality", "is_monotonic", "series_key"),
+    *("start_at", "time_at", "value", "histogram_count", "histogram_sum", "histogram_min"),
+    *("histogram_max", "service_name", *ATTRIBUTION_COLUMNS, "tool_name", "mcp_server"),
+    *("skill_name", "operation_name", "provider_name", "request_model", "token_type"),
+    *("attributes_json", "_line_number"),
+)
+assert list(SPAN_COLUMNS) == row_columns("spans"), "SPAN_COLUMNS must follow schemas.SPANS"
+assert list(METRIC_COLUMNS) == row_columns("metric_points"), "see schemas.METRIC_POINTS"
 
 # Data-point flag FLAG_NO_RECORDED_VALUE: the point marks a gap, its value is null.
 _NO_RECORDED_VALUE = 1
@@ -191,17 +219,17 @@ def _spans(resource_spans: list, number: int, limit_ns: int) -> Iterator[Item]:
     def read_spans(resource: _Scope, scope: _Scope, spans: list, where: str) -> Iterator[Item]:
         for span in spans:
             try:
-                row = _span_row(span, scope, limit_ns)
+                row = _span_row(span, scope, limit_ns, number)
             except RecordError as exc:
                 yield Quarantined(number, str(exc), _block_payload(span))
                 continue
-            row["_line_number"] = number
             yield "spans", row
 
     return _scopes(resource_spans, "Spans", number, read_spans)
 
 
-def _span_row(span: object, scope: _Scope, limit_ns: int) -> dict:
+def _span_row(span: object, scope: _Scope, limit_ns: int, number: int) -> tuple:
+    """One `spans` row, as a tuple in `SPAN_COLUMNS` order (`number` is its line)."""
     # The hot path of telemetry ingestion (one call per span): validated inline, with the
     # careful helpers only called to build an error message.
     if type(span) is not dict:
@@ -268,9 +296,9 @@ def _span_row(span: object, scope: _Scope, limit_ns: int) -> dict:
     own = _attributes(own, "attributes") if own else _EMPTY
     if own:
         attrs = {**scope.attributes, **own}
-        ids = {**scope.ids, **_ids(own)} if not _ID_KEYS.isdisjoint(own) else scope.ids
+        ids = scope.id_values if _ID_KEYS.isdisjoint(own) else _merged_ids(scope, own)
     else:
-        attrs, ids = scope.attributes, scope.ids
+        attrs, ids = scope.attributes, scope.id_values
     a = attrs.get
     input_tokens = a("gen_ai.usage.input_tokens")
     if input_tokens is None:
@@ -284,47 +312,46 @@ def _span_row(span: object, scope: _Scope, limit_ns: int) -> dict:
     cache_creation = a("gen_ai.usage.cache_creation.input_tokens")
     reasoning = a("gen_ai.usage.reasoning.output_tokens")
     risk = a("factory.tool.risk_level")
-    row = {
-        "trace_id": trace_id.lower(),
-        "span_id": span_id.lower(),
-        "parent_span_id": parent,
-        "span_name": name,
-        "span_kind": span_kind,
-        "start_at": start_ns // 1000,
-        "end_at": end_ns // 1000,
-        "status_code": status_code,
-        "status_message": status.get("message") or None,
-        "service_name": scope.service_name,
-        "scope_name": scope.name,
-        "operation_name": _text(a("gen_ai.operation.name")),
-        "provider_name": _text(a("gen_ai.provider.name") or a("gen_ai.system")),
-        "request_model": _text(a("gen_ai.request.model")),
-        "response_model": _text(a("gen_ai.response.model")),
+    return (
+        trace_id.lower(),
+        span_id.lower(),
+        parent,
+        name,
+        span_kind,
+        start_ns // 1000,
+        end_ns // 1000,
+        status_code,
+        status.get("message") or None,
+        scope.service_name,
+        scope.name,
+        _text(a("gen_ai.operation.name")),
+        _text(a("gen_ai.provider.name") or a("gen_ai.system")),
+        _text(a("gen_ai.request.model")),
+        _text(a("gen_ai.response.model")),
         # Valid counts (ints >= 0, the common case) skip the checking call.
-        "input_tokens": input_tokens
+        input_tokens
         if input_tokens.__class__ is int and 0 <= input_tokens <= INT64_MAX
         else _count("gen_ai.usage.input_tokens", input_tokens),
-        "output_tokens": output_tokens
+        output_tokens
         if output_tokens.__class__ is int and 0 <= output_tokens <= INT64_MAX
         else _count("gen_ai.usage.output_tokens", output_tokens),
-        "cache_read_input_tokens": cache_read
+        cache_read
         if cache_read.__class__ is int and 0 <= cache_read <= INT64_MAX
         else _count("gen_ai.usage.cache_read.input_tokens", cache_read),
-        "cache_creation_input_tokens": cache_creation
+        cache_creation
         if cache_creation.__class__ is int and 0 <= cache_creation <= INT64_MAX
         else _count("gen_ai.usage.cache_creation.input_tokens", cache_creation),
-        "reasoning_output_tokens": reasoning
+        reasoning
         if reasoning.__class__ is int and 0 <= reasoning <= INT64_MAX
         else _count("gen_ai.usage.reasoning.output_tokens", reasoning),
-        "error_type": _text(a("error.type")),
-        "tool_name": _text(a("gen_ai.tool.name")),
-        "tool_risk_level": None if risk is None else _risk_level(risk),
+        _text(a("error.type")),
+        _text(a("gen_ai.tool.name")),
+        None if risk is None else _risk_level(risk),
+        *ids,
         # bytes: Arrow takes UTF-8 bytes for a string column as they are, saving a decode.
-        "attributes_json": orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS),
-    }
-    row.update(_NO_IDS)
-    row.update(ids)
-    return row
+        orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS),
+        number,
+    )
 
 
 # --- Metrics ------------------------------------------------------------------------------------
@@ -335,43 +362,44 @@ def _metric_points(resource_metrics: list, number: int, limit_ns: int) -> Iterat
         # Series keys hash the resource attributes: serialise them once per scope, not per point.
         resource_key = orjson.dumps(resource.attributes, option=orjson.OPT_SORT_KEYS)
         for m, metric in enumerate(metrics):
-            yield from _metric(
-                metric, f"{where}.metrics[{m}]", scope, resource_key, number, limit_ns
-            )
+            yield from _metric(metric, where, m, scope, resource_key, number, limit_ns)
 
     return _scopes(resource_metrics, "Metrics", number, read_metrics)
 
 
 def _metric(
-    metric: object, where: str, scope: _Scope, resource_key: bytes, number: int, limit_ns: int
+    metric: object,
+    scope_where: str,
+    m: int,
+    scope: _Scope,
+    resource_key: bytes,
+    number: int,
+    limit_ns: int,
 ) -> Iterator[Item]:
-    try:
-        if not isinstance(metric, dict):
-            raise RecordError(
-                "invalid_otlp", f"{where} must be an object, got {json_type_name(metric)}"
-            )
-        for metric_type in ("sum", "gauge", "histogram"):
-            data = metric.get(metric_type)
-            if data is not None:
-                break
-        else:
-            other = next(
-                (
-                    k
-                    for k in ("exponentialHistogram", "exponential_histogram", "summary")
-                    if k in metric
-                ),
-                None,
-            )
-            if other is None:
-                raise RecordError("invalid_otlp", f"{where} has no sum, gauge or histogram data")
-            data, metric_type = metric[other], other
-        if not isinstance(data, dict):
-            raise RecordError("invalid_otlp", f"{where}.{metric_type} must be an object")
-        points = _get_list(data, "dataPoints", "data_points", f"{where}.{metric_type}")
-    except RecordError as exc:
-        yield Quarantined(number, str(exc), _block_payload(metric))
-        return
+    # The common form read inline: an object with a sum, gauge or histogram whose points are an
+    # array; anything else goes the careful way, which says what is wrong.
+    points = None
+    if metric.__class__ is dict:
+        metric_type = "sum"
+        data = metric.get("sum")
+        if data is None:
+            metric_type = "gauge"
+            data = metric.get("gauge")
+            if data is None:
+                metric_type = "histogram"
+                data = metric.get("histogram")
+        if data.__class__ is dict:
+            points = data.get("dataPoints")
+            if points is None:
+                points = data.get("data_points")
+            if points.__class__ is not list:
+                points = None
+    if points is None:
+        try:
+            metric_type, data, points = _metric_data(metric, f"{scope_where}.metrics[{m}]")
+        except RecordError as exc:
+            yield Quarantined(number, str(exc), _block_payload(metric))
+            return
 
     # Problems of the metric as a whole are reported on each of its points, so every point is
     # counted once, loaded or quarantined.
@@ -380,7 +408,7 @@ def _metric(
     temporality = None
     is_monotonic = None
     if not isinstance(name, str) or not name:
-        problem = f"missing_field: metric name is required ({where})"
+        problem = f"missing_field: metric name is required ({scope_where}.metrics[{m}])"
     elif metric_type not in ("sum", "gauge", "histogram"):
         problem = (
             f"unsupported_metric_type: {metric_type} data points are not loaded "
@@ -388,11 +416,11 @@ def _metric(
         )
     elif metric_type != "gauge":
         try:
-            temporality = _enum(
-                _get(data, "aggregationTemporality", "aggregation_temporality"),
-                TEMPORALITIES,
-                _TEMPORALITY_NAMES,
-                "aggregationTemporality",
+            temporality = _get(data, "aggregationTemporality", "aggregation_temporality")
+            temporality = (
+                _TEMPORALITY_LOOKUP[temporality]
+                if temporality.__class__ is int and temporality in _TEMPORALITY_LOOKUP
+                else _enum(temporality, TEMPORALITIES, _TEMPORALITY_NAMES, "aggregationTemporality")
             )
             if temporality is None:
                 raise RecordError(
@@ -404,99 +432,186 @@ def _metric(
             problem = str(exc)
         if metric_type == "sum":
             is_monotonic = bool(_get(data, "isMonotonic", "is_monotonic"))
-    unit = metric.get("unit") or None
-    for point in points:
-        if problem is not None:
+    if problem is not None:
+        for point in points:
             yield Quarantined(number, problem, _block_payload(point))
-            continue
+        return
+    # What every point of the metric shares: the first columns and the series key's prefix.
+    head = (name, metric.get("unit") or None, metric_type, temporality, is_monotonic)
+    series_prefix = b"%s\x00%s\x00" % (name.encode(), resource_key)
+    monotonic = is_monotonic is True
+    for point in points:
         try:
-            row = _point_row(
-                point, metric_type, name, scope, resource_key, limit_ns, is_monotonic is True
-            )
+            row = _point_row(point, metric_type, head, series_prefix, scope, limit_ns, monotonic)
         except RecordError as exc:
             yield Quarantined(number, f"{exc} (metric {name})", _block_payload(point))
             continue
-        row["metric_name"] = name
-        row["metric_unit"] = unit
-        row["metric_type"] = metric_type
-        row["temporality"] = temporality
-        row["is_monotonic"] = is_monotonic
-        row["_line_number"] = number
-        yield "metric_points", row
+        yield "metric_points", (*row, number)
+
+
+def _metric_data(metric: object, where: str) -> tuple[str, dict, list]:
+    """A metric's type, data and points, or `RecordError` saying what is wrong."""
+    if not isinstance(metric, dict):
+        raise RecordError(
+            "invalid_otlp", f"{where} must be an object, got {json_type_name(metric)}"
+        )
+    for metric_type in ("sum", "gauge", "histogram"):
+        data = metric.get(metric_type)
+        if data is not None:
+            break
+    else:
+        other = next(
+            (
+                k
+                for k in ("exponentialHistogram", "exponential_histogram", "summary")
+                if k in metric
+            ),
+            None,
+        )
+        if other is None:
+            raise RecordError("invalid_otlp", f"{where} has no sum, gauge or histogram data")
+        data, metric_type = metric[other], other
+    if not isinstance(data, dict):
+        raise RecordError("invalid_otlp", f"{where}.{metric_type} must be an object")
+    return metric_type, data, _get_list(data, "dataPoints", "data_points", f"{where}.{metric_type}")
 
 
 def _point_row(
     point: object,
     metric_type: str,
-    name: str,
+    head: tuple,
+    series_prefix: bytes,
     scope: _Scope,
-    resource_key: bytes,
     limit_ns: int,
     monotonic: bool,
-) -> dict:
+) -> tuple:
+    """One `metric_points` row without its line number, as a tuple in `METRIC_COLUMNS` order;
+    `head` holds the metric's own columns, `series_prefix` the start of its series keys."""
+    # The hot path of metric ingestion (one call per data point): the common forms are read
+    # inline, anything else goes through the careful helpers, which raise the same errors.
     if not isinstance(point, dict):
         raise RecordError(
             "invalid_otlp", f"a data point must be an object, got {json_type_name(point)}"
         )
-    time_ns = _uint64(_get(point, "timeUnixNano", "time_unix_nano"), "timeUnixNano")
+    get = point.get
+    time = get("timeUnixNano")
+    if time is None:
+        time = get("time_unix_nano")
+    time_ns = (
+        int(time) if time.__class__ is str and time.isdecimal() else _uint64(time, "timeUnixNano")
+    )
     if not time_ns:
         raise RecordError("missing_field", "timeUnixNano is required")
-    start_ns = _uint64(
-        _get(point, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"
+    start = get("startTimeUnixNano")
+    if start is None:
+        start = get("start_time_unix_nano")
+    start_ns = (
+        int(start)
+        if start.__class__ is str and start.isdecimal()
+        else _uint64(start, "startTimeUnixNano")
     )
-    _check_time(time_ns, "timeUnixNano", limit_ns)
+    if time_ns > limit_ns:
+        _check_time(time_ns, "timeUnixNano", limit_ns)
     if start_ns and start_ns > time_ns:
         raise RecordError(
             "end_before_start", f"timeUnixNano {time_ns} is before startTimeUnixNano {start_ns}"
         )
-    flags = point.get("flags") or 0
+    flags = get("flags") or 0
     no_value = isinstance(flags, int) and bool(flags & _NO_RECORDED_VALUE)
     value = count = total = low = high = None
     if metric_type == "histogram":
         if not no_value:
-            count = _uint64(point.get("count"), "count") or 0
+            count = _uint64(get("count"), "count") or 0
             if count > INT64_MAX:
                 raise RecordError("out_of_range", f"count must be <= {INT64_MAX}, got {count}")
-            total = _double(point.get("sum"), "sum")
-            low = _double(point.get("min"), "min")
-            high = _double(point.get("max"), "max")
+            total = _double(get("sum"), "sum")
+            low = _double(get("min"), "min")
+            high = _double(get("max"), "max")
             if total is not None and total < 0:
                 raise RecordError("negative_value", f"histogram sum must be >= 0, got {total}")
     elif not no_value:
-        as_int = _get(point, "asInt", "as_int")
+        as_int = get("asInt")
+        if as_int is None:
+            as_int = get("as_int")
         if as_int is not None:
-            value = float(_int64(as_int, "asInt"))
+            if as_int.__class__ is str and as_int.isdecimal() and len(as_int) < 19:
+                value = float(int(as_int))  # fewer than 19 digits: always within int64
+            else:
+                value = float(_int64(as_int, "asInt"))
         else:
-            value = _double(_get(point, "asDouble", "as_double"), "asDouble")
+            value = get("asDouble")
+            if value is None:
+                value = get("as_double")
+            if value.__class__ is not float:
+                value = _double(value, "asDouble")
         if monotonic and value is not None and value < 0:
             raise RecordError("negative_value", f"a monotonic sum must be >= 0, got {value}")
 
-    own = _attributes(point.get("attributes"), "attributes")
-    attrs = {**scope.attributes, **own} if own else scope.attributes
-    ids = {**scope.ids, **_ids(own)} if own else scope.ids
-    row = {
-        "series_key": _series_digest(name, resource_key, own),
-        "start_at": start_ns // 1000 if start_ns else None,
-        "time_at": time_ns // 1000,
-        "value": value,
-        "histogram_count": count,
-        "histogram_sum": total,
-        "histogram_min": low,
-        "histogram_max": high,
-        "service_name": scope.service_name,
-        "tool_name": _text(attrs.get("tool.name")),
-        "mcp_server": _text(attrs.get("mcp.server")),
-        "skill_name": _text(attrs.get("skill.name")),
-        "operation_name": _text(attrs.get("gen_ai.operation.name")),
-        "provider_name": _text(_first(attrs, "gen_ai.provider.name", "gen_ai.system")),
-        "request_model": _text(attrs.get("gen_ai.request.model")),
-        "token_type": _text(attrs.get("gen_ai.token.type")),
+    own = get("attributes")
+    own = _attributes(own, "attributes") if own else _EMPTY
+    # The points of a scope often repeat the same attributes (a session's metrics): what
+    # they give is computed once per scope, keyed by their JSON (exact: 1, 1.0 and true differ).
+    own_json = orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
+    shared = scope.memo.get(own_json)
+    if shared is None:
+        if own:
+            attrs = {**scope.attributes, **own}
+            shared = (
+                scope.id_values if _ID_KEYS.isdisjoint(own) else _merged_ids(scope, own),
+                scope.point_text() if _POINT_TEXT_KEYS.isdisjoint(own) else _point_text(attrs),
+                orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS),
+            )
+        else:
+            shared = (scope.id_values, scope.point_text(), scope.json())
+        scope.memo[own_json] = shared
+    ids, text, attributes_json = shared
+    # series_key: see `series_key`
+    series = hashlib.sha1(series_prefix + own_json).hexdigest()
+    return (
+        *head,
+        series,
+        start_ns // 1000 if start_ns else None,
+        time_ns // 1000,
+        value,
+        count,
+        total,
+        low,
+        high,
+        scope.service_name,
+        *ids,
+        *text,
         # bytes: Arrow takes UTF-8 bytes for a string column as they are, saving a decode.
-        "attributes_json": orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS),
+        attributes_json,
+    )
+
+
+# Attributes extracted to columns of `metric_points` (after the attribution columns).
+_POINT_TEXT_KEYS = frozenset(
+    {
+        "tool.name",
+        "mcp.server",
+        "skill.name",
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.system",
+        "gen_ai.request.model",
+        "gen_ai.token.type",
     }
-    for column in ATTRIBUTION_COLUMNS:
-        row[column] = ids.get(column)
-    return row
+)
+
+
+def _point_text(attrs: dict) -> tuple:
+    """`tool_name` ... `token_type` of a data point from its merged attributes."""
+    get = attrs.get
+    return (
+        _text(get("tool.name")),
+        _text(get("mcp.server")),
+        _text(get("skill.name")),
+        _text(get("gen_ai.operation.name")),
+        _text(_first(attrs, "gen_ai.provider.name", "gen_ai.system")),
+        _text(get("gen_ai.request.model")),
+        _text(get("gen_ai.token.type")),
+    )
 
 
 def series_key(metric_name: str, resource_attributes: dict, point_attributes: dict) -> str:
@@ -509,6 +624,7 @@ def series_key(metric_name: str, resource_attributes: dict, point_attributes: di
 
 def _series_digest(name: str, resource_key: bytes, point_attributes: dict) -> str:
     # NUL separators keep ("ab", "c") and ("a", "bc") apart; sorted keys make it order-free.
+    # `_point_row` computes the same digest inline.
     digest = hashlib.sha1(name.encode())
     digest.update(b"\x00")
     digest.update(resource_key)
@@ -521,15 +637,43 @@ def _series_digest(name: str, resource_key: bytes, point_attributes: dict) -> st
 
 
 class _Scope:
-    """What a span or data point inherits from its resource and scope."""
+    """What a span or data point inherits from its resource and scope.
 
-    __slots__ = ("attributes", "ids", "name", "service_name")
+    `id_values` are the attribution columns in `ATTRIBUTION_COLUMNS` order; `point_text()` and
+    `json()` are the extracted columns and the attributes JSON of a data point without
+    attributes of its own (computed once per scope, when first asked for).
+    """
+
+    __slots__ = (
+        "_json",
+        "_point_text",
+        "attributes",
+        "id_values",
+        "ids",
+        "memo",
+        "name",
+        "service_name",
+    )
 
     def __init__(self, attributes: dict, ids: dict, name: str | None, service_name: str | None):
         self.attributes = attributes
         self.ids = ids
+        self.id_values = tuple(map(ids.get, ATTRIBUTION_COLUMNS))
         self.name = name
         self.service_name = service_name
+        self._point_text: tuple | None = None
+        self._json: bytes | None = None
+        self.memo: dict[bytes, tuple] = {}  # a data point's own attributes JSON -> see _point_row
+
+    def point_text(self) -> tuple:
+        if self._point_text is None:
+            self._point_text = _point_text(self.attributes)
+        return self._point_text
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self.attributes, option=orjson.OPT_SORT_KEYS)
+        return self._json
 
 
 def _resource(block: object, where: str) -> _Scope:
@@ -556,6 +700,26 @@ def _scope(block: object, resource: _Scope, where: str) -> _Scope:
     return _Scope(
         attrs, {**resource.ids, **_ids(own)}, name or None, _text(attrs.get("service.name"))
     )
+
+
+def _merged_ids(scope: _Scope, own: dict) -> tuple:
+    """The attribution columns of a span or data point with attributes of its own: the scope's,
+    overridden by the non-empty ones it sets (as `{**scope.ids, **_ids(own)}`)."""
+    values = None
+    for attribute, value in own.items():
+        index = _ID_INDEX.get(attribute)
+        if index is None or value is None or value == "":
+            continue
+        if values is None:
+            values = list(scope.id_values)
+        values[index] = value if value.__class__ is str else _text(value)
+    if values is None:
+        return scope.id_values
+    # factory.customer.id wins over organization.id on the same level.
+    customer = own.get("factory.customer.id")
+    if customer is not None and customer != "":
+        values[0] = customer if customer.__class__ is str else _text(customer)
+    return tuple(values)
 
 
 def _ids(attrs: dict) -> dict:

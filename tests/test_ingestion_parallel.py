@@ -69,3 +69,16 @@ def test_parallel_ingestion_writes_what_one_process_writes(inbox, tmp_path, monk
     # a second run skips everything, pool or not
     again, _ = ingest_all(inbox, tmp_path / "two", 2, monkeypatch)
     assert all(r.files_loaded == 0 and r.files_skipped == r.files_seen for r in again.values())
+
+
+def test_the_pool_is_kept_for_the_next_ingestion(inbox, monkeypatch):
+    """A run ingests one source after the other: they share one pool (started once)."""
+    monkeypatch.setenv("FACTORY_WAREHOUSE_INGEST_WORKERS", "2")
+    files = pipeline.inbox_files(inbox, "telemetry")
+    new = [pipeline._NewFile(p, p.name, str(i), p.stat()) for i, p in enumerate(files)]
+    with pipeline._parse_pool(new) as submit:
+        first = submit.__self__
+        assert submit(pow, 2, 3).result() == 8
+    with pipeline._parse_pool(new) as submit:
+        assert submit.__self__ is first
+        assert submit(pow, 3, 2).result() == 9
