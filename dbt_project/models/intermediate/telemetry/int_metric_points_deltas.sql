@@ -47,31 +47,11 @@ with
 
     ),
 
-    candidate_keys as (
-
-        -- kept points carry the occurrence they were loaded with
-        select
-            series_key,
-            start_at,
-            time_at,
-            _file_sha256,
-            _line_number,
-            _loaded_at,
-            point_value,
-            histogram_count,
-            histogram_sum,
-            is_cumulative,
-            temporality,
-            occurrence_in_line
-        from candidates
-
-    ),
-
 {% else %}
 
     -- not materialised: its two readers each read only the columns they need from the Parquet
     -- files; the staging view's occurrence window over whole rows is not computed at all (the
-    -- narrow one below numbers the same way), the column keeps its place
+    -- narrow one below numbers the repeated points the same way), the column keeps its place
     candidates as not materialized (
 
         select * replace (cast(null as bigint) as occurrence_in_line)
@@ -79,44 +59,70 @@ with
 
     ),
 
-    candidate_keys as (
+{% endif %}
 
-        -- as stg_otel__metric_points numbers them
-        select
-            series_key,
-            start_at,
-            time_at,
-            _file_sha256,
-            _line_number,
-            _loaded_at,
-            point_value,
-            histogram_count,
-            histogram_sum,
-            is_cumulative,
-            temporality,
+candidate_keys as (
+
+    select
+        series_key,
+        start_at,
+        time_at,
+        _file_sha256,
+        _line_number,
+        _loaded_at,
+        point_value,
+        histogram_count,
+        histogram_sum,
+        is_cumulative,
+        temporality,
+        {% if is_incremental() -%}
+            -- new points numbered by the staging view, kept points as they were loaded
+            occurrence_in_line,
+        {% endif -%}
+        count(*) over (partition by series_key, start_at, time_at) as copies
+    from candidates
+
+),
+
+-- nearly every point is exported once: only the others need numbering and ordering
+repeated_keys as (
+
+    select
+        * exclude (copies),
+        {% if not is_incremental() -%}
+            -- as stg_otel__metric_points numbers them
             row_number() over (
                 partition by _file_sha256, _line_number, series_key, start_at, time_at
                 order by point_value, histogram_count, histogram_sum
-            ) as occurrence_in_line
-        from candidates
-
-    ),
-
-{% endif %}
-
--- occurrence_in_line completes the order: a point repeated within one line would otherwise
--- keep either copy, and a rebuild could differ from the refresh it stands for
-distinct_keys as (
-
-    select
-        *,
-        -- copies of the winner in its line that nothing tells apart (the join below finds each)
+            ) as occurrence_in_line,
+        {% endif -%}
+        -- copies of a point in its line that nothing tells apart (the join below finds each)
         count(*) over (
             partition by
                 _file_sha256, _line_number, series_key, start_at, time_at,
                 point_value, histogram_count, histogram_sum
         ) as identical_in_line
     from candidate_keys
+    where copies > 1
+
+),
+
+distinct_keys as (
+
+    select
+        * exclude (copies),
+        {% if not is_incremental() -%}
+            cast(1 as bigint) as occurrence_in_line,
+        {% endif -%}
+        cast(1 as bigint) as identical_in_line
+    from candidate_keys
+    where copies = 1
+
+    union all by name
+
+    -- occurrence_in_line completes the order: a point repeated within one line would otherwise
+    -- keep either copy, and a rebuild could differ from the refresh it stands for
+    select * from repeated_keys
     qualify row_number() over (
         partition by series_key, start_at, time_at
         order by _loaded_at desc, _file_sha256 desc, _line_number desc, occurrence_in_line desc
