@@ -133,3 +133,34 @@ def test_the_refresh_reads_only_files_it_has_not_seen(refreshed):
         listed = set(re.findall(r"'([0-9a-f]{64})'", compiled))
         assert refreshed["unseen"][model], "the refresh brought new files"
         assert listed == refreshed["unseen"][model]
+
+
+def test_staging_point_tests_cover_the_refreshed_days_or_everything(refreshed):
+    """The two tests that number every raw point (the staging view's occurrence window) read the
+    points of the run's partition window only when it has one; without one, every point."""
+    home = refreshed["home"]
+    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
+
+    def compiled_tests(*args: str) -> dict[str, str]:
+        target = home / ("target-window" if args else "target-all")
+        command = [str(DBT), "compile", "--select", "stg_otel__metric_points", *args]
+        command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        command += ["--target-path", str(target), "--log-path", str(home / "logs")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout[-3000:]
+        folder = next((target / "compiled").rglob("_otel__models.yml"))
+        return {
+            path.name: path.read_text()
+            for path in folder.glob("*.sql")
+            if "occurrence_in_line" in path.read_text() and "metric_points" in path.read_text()
+        }
+
+    window = '{"partition_start": "2026-10-30", "partition_end": "2026-10-31"}'
+    restricted = compiled_tests("--vars", window)
+    everything = compiled_tests()
+    assert len(restricted) == len(everything) == 2
+    for sql in restricted.values():
+        assert "time_at >= cast('2026-10-30' as date)" in sql
+        assert "time_at < cast('2026-10-31' as date)" in sql
+    for sql in everything.values():
+        assert "time_at >=" not in sql and "dbt_subquery" not in sql
