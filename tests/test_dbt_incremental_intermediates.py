@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -69,6 +70,10 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         before = {
             m: con.execute(f"select count(*) from intermediate.{m}").fetchone()[0] for m in MODELS
         }
+        seen = {
+            m: {r[0] for r in con.execute(f"select _file_sha256 from intermediate.{m}").fetchall()}
+            for m in MODELS
+        }
     release_held(tmp / "generated" / "held", home)
     last_day = date.fromisoformat(generated["last_day"])
     telemetry = home / "inbox" / "telemetry"
@@ -86,6 +91,19 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
     incremental = tmp / "incremental.duckdb"
     incremental.write_bytes((home / "warehouse.duckdb").read_bytes())
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        staging = {"int_spans_deduplicated": "stg_otel__spans"}
+        unseen = {
+            m: {
+                r[0]
+                for r in con.execute(
+                    "select distinct _file_sha256 from "
+                    f"staging.{staging.get(m, 'stg_otel__metric_points')}"
+                ).fetchall()
+            }
+            - seen[m]
+            for m in MODELS
+        }
     dbt_run(home, "--full-refresh")
     return {
         "home": home,
@@ -94,6 +112,7 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "before": before,
         "output": output,
         "compiled": compiled,
+        "unseen": unseen,
     }
 
 
@@ -108,4 +127,40 @@ def test_the_refresh_reads_only_files_it_has_not_seen(refreshed):
     for model in MODELS:
         assert f"incremental model intermediate.{model}" in refreshed["output"]
         compiled = refreshed["compiled"][model]
-        assert "_file_sha256 not in" in compiled
+        # the new files' hashes are inlined as literals (DuckDB prunes the other files' row
+        # groups in the Parquet scan), not an anti-join that reads every raw row first
+        assert "_file_sha256 not in" not in compiled
+        listed = set(re.findall(r"'([0-9a-f]{64})'", compiled))
+        assert refreshed["unseen"][model], "the refresh brought new files"
+        assert listed == refreshed["unseen"][model]
+
+
+def test_staging_point_tests_cover_the_refreshed_days_or_everything(refreshed):
+    """The two tests that number every raw point (the staging view's occurrence window) read the
+    points of the run's partition window only when it has one; without one, every point."""
+    home = refreshed["home"]
+    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
+
+    def compiled_tests(*args: str) -> dict[str, str]:
+        target = home / ("target-window" if args else "target-all")
+        command = [str(DBT), "compile", "--select", "stg_otel__metric_points", *args]
+        command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        command += ["--target-path", str(target), "--log-path", str(home / "logs")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout[-3000:]
+        folder = next((target / "compiled").rglob("_otel__models.yml"))
+        return {
+            path.name: path.read_text()
+            for path in folder.glob("*.sql")
+            if "occurrence_in_line" in path.read_text() and "metric_points" in path.read_text()
+        }
+
+    window = '{"partition_start": "2026-10-30", "partition_end": "2026-10-31"}'
+    restricted = compiled_tests("--vars", window)
+    everything = compiled_tests()
+    assert len(restricted) == len(everything) == 2
+    for sql in restricted.values():
+        assert "time_at >= cast('2026-10-30' as date)" in sql
+        assert "time_at < cast('2026-10-31' as date)" in sql
+    for sql in everything.values():
+        assert "time_at >=" not in sql and "dbt_subquery" not in sql

@@ -14,20 +14,20 @@
 -- Incremental: every series with a point in a raw file not seen yet is recomputed whole, from
 -- its new points and the points already kept, and replaces its rows (series_key is the key as
 -- start_at is null for gauges); a delta depends only on the points of its own series.
+--
+-- Cost: DuckDB's window operator carries every column of its input, and a point row is wide
+-- (attributes_json, ...). The windows (occurrence in the line, the winner of a point, the
+-- previous point of a series) therefore run over the narrow keys and values only, and the
+-- winning rows are joined back to their full row once.
 with
-
-metric_points as (
-
-    select * from {{ ref('stg_otel__metric_points') }}
-
-),
 
 {% if is_incremental() %}
 
+    -- the raw files not seen yet, inlined as literals: DuckDB reads only their row groups
     new_points as (
 
-        select * from metric_points
-        where _file_sha256 not in (select distinct kept._file_sha256 from {{ this }} as kept)
+        select * from {{ ref('stg_otel__metric_points') }}
+        where {{ new_raw_files_filter(ref('stg_otel__metric_points')) }}
 
     ),
 
@@ -49,30 +49,100 @@ metric_points as (
 
 {% else %}
 
-    candidates as (
+    -- not materialised: its two readers each read only the columns they need from the Parquet
+    -- files; the staging view's occurrence window over whole rows is not computed at all (the
+    -- narrow one below numbers the repeated points the same way), the column keeps its place
+    candidates as not materialized (
 
-        select * from metric_points
+        select * replace (cast(null as bigint) as occurrence_in_line)
+        from {{ ref('stg_otel__metric_points') }}
 
     ),
 
 {% endif %}
 
--- occurrence_in_line completes the order: a point repeated within one line would otherwise
--- keep either copy, and a rebuild could differ from the refresh it stands for
-distinct_points as (
+candidate_keys as (
 
-    {{ deduplicate(
-        'candidates',
-        'series_key, start_at, time_at',
-        '_loaded_at desc, _file_sha256 desc, _line_number desc, occurrence_in_line desc'
-    ) }}
+    select
+        series_key,
+        start_at,
+        time_at,
+        _file_sha256,
+        _line_number,
+        _loaded_at,
+        point_value,
+        histogram_count,
+        histogram_sum,
+        is_cumulative,
+        temporality,
+        {% if is_incremental() -%}
+            -- new points numbered by the staging view, kept points as they were loaded
+            occurrence_in_line,
+        {% endif -%}
+        count(*) over (partition by series_key, start_at, time_at) as copies
+    from candidates
 
 ),
 
-deltas as (
+-- nearly every point is exported once: only the others need numbering and ordering
+repeated_keys as (
 
     select
-        *,
+        * exclude (copies),
+        {% if not is_incremental() -%}
+            -- as stg_otel__metric_points numbers them
+            row_number() over (
+                partition by _file_sha256, _line_number, series_key, start_at, time_at
+                order by point_value, histogram_count, histogram_sum
+            ) as occurrence_in_line,
+        {% endif -%}
+        -- copies of a point in its line that nothing tells apart (the join below finds each)
+        count(*) over (
+            partition by
+                _file_sha256, _line_number, series_key, start_at, time_at,
+                point_value, histogram_count, histogram_sum
+        ) as identical_in_line
+    from candidate_keys
+    where copies > 1
+
+),
+
+distinct_keys as (
+
+    select
+        * exclude (copies),
+        {% if not is_incremental() -%}
+            cast(1 as bigint) as occurrence_in_line,
+        {% endif -%}
+        cast(1 as bigint) as identical_in_line
+    from candidate_keys
+    where copies = 1
+
+    union all by name
+
+    -- occurrence_in_line completes the order: a point repeated within one line would otherwise
+    -- keep either copy, and a rebuild could differ from the refresh it stands for
+    select * from repeated_keys
+    qualify row_number() over (
+        partition by series_key, start_at, time_at
+        order by _loaded_at desc, _file_sha256 desc, _line_number desc, occurrence_in_line desc
+    ) = 1
+
+),
+
+key_deltas as (
+
+    select
+        series_key,
+        start_at,
+        time_at,
+        _file_sha256,
+        _line_number,
+        point_value,
+        histogram_count,
+        histogram_sum,
+        occurrence_in_line,
+        identical_in_line,
         case
             when is_cumulative
                 then point_value - coalesce(lag(point_value) over series_run, 0)
@@ -87,12 +157,49 @@ deltas as (
             when is_cumulative
                 then histogram_sum - coalesce(lag(histogram_sum) over series_run, 0)
             when temporality = 'delta' then histogram_sum
-        end as delta_histogram_sum,
-        cast(time_at as date) as point_date
+        end as delta_histogram_sum
 
-    from distinct_points
+    from distinct_keys
     window series_run as (partition by series_key, start_at order by time_at)
+
+),
+
+deltas as (
+
+    select
+        candidates.* replace (key_deltas.occurrence_in_line as occurrence_in_line),
+        key_deltas.identical_in_line,
+        key_deltas.delta_value,
+        key_deltas.delta_histogram_count,
+        key_deltas.delta_histogram_sum,
+        cast(candidates.time_at as date) as point_date
+
+    from candidates
+    inner join key_deltas
+        on
+            candidates._file_sha256 = key_deltas._file_sha256
+            and candidates._line_number = key_deltas._line_number
+            and candidates.series_key = key_deltas.series_key
+            and candidates.start_at is not distinct from key_deltas.start_at
+            and candidates.time_at = key_deltas.time_at
+            and candidates.point_value is not distinct from key_deltas.point_value
+            and candidates.histogram_count is not distinct from key_deltas.histogram_count
+            and candidates.histogram_sum is not distinct from key_deltas.histogram_sum
+
+),
+
+final as (
+
+    select * exclude (identical_in_line) from deltas
+    where identical_in_line = 1
+
+    union all
+
+    -- a point repeated within its line: one of its identical copies
+    select * exclude (identical_in_line) from deltas
+    where identical_in_line > 1
+    qualify row_number() over (partition by series_key, start_at, time_at) = 1
 
 )
 
-select * from deltas
+select * from final

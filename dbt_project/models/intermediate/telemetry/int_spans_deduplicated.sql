@@ -8,20 +8,18 @@
 -- Incremental: the spans of raw files not seen yet, deduplicated together with the rows already
 -- kept for the same spans, replace those rows; the result equals a full rebuild's because the
 -- raw zone only grows and the winner of a key is decided by a total order.
+-- Cost: DuckDB's window operator carries every column of its input and a span row is wide, so
+-- the winner of each key is chosen over the key and lineage columns only, then joined back to
+-- its full row.
 with
-
-spans as (
-
-    select * from {{ ref('stg_otel__spans') }}
-
-),
 
 {% if is_incremental() %}
 
+    -- the raw files not seen yet, inlined as literals: DuckDB reads only their row groups
     new_spans as (
 
-        select * from spans
-        where _file_sha256 not in (select distinct kept._file_sha256 from {{ this }} as kept)
+        select * from {{ ref('stg_otel__spans') }}
+        where {{ new_raw_files_filter(ref('stg_otel__spans')) }}
 
     ),
 
@@ -55,19 +53,57 @@ spans as (
 
 {% else %}
 
-    candidates as (
+    -- not materialised: the narrow reader below reads only its columns from the Parquet files
+    candidates as not materialized (
 
-        select * from spans
+        select * from {{ ref('stg_otel__spans') }}
 
     ),
 
 {% endif %}
 
+winning_lines as (
+
+    select
+        trace_id,
+        span_id,
+        _file_sha256,
+        _line_number,
+        -- rows of one span in one line that the order cannot tell apart (either copy is kept)
+        count(*) over (partition by trace_id, span_id, _file_sha256, _line_number) as copies
+    from candidates
+    qualify row_number() over (
+        partition by trace_id, span_id
+        order by _loaded_at desc, _file_sha256 desc, _line_number desc
+    ) = 1
+
+),
+
+winners as (
+
+    select
+        candidates.*,
+        winning_lines.copies
+    from candidates
+    inner join winning_lines
+        on
+            candidates.trace_id = winning_lines.trace_id
+            and candidates.span_id = winning_lines.span_id
+            and candidates._file_sha256 = winning_lines._file_sha256
+            and candidates._line_number = winning_lines._line_number
+
+),
+
 distinct_spans as (
 
-    {{ deduplicate(
-        'candidates', 'trace_id, span_id', '_loaded_at desc, _file_sha256 desc, _line_number desc'
-    ) }}
+    select * exclude (copies) from winners
+    where copies = 1
+
+    union all
+
+    select * exclude (copies) from winners
+    where copies > 1
+    qualify row_number() over (partition by trace_id, span_id) = 1
 
 )
 

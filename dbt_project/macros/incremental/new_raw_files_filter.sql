@@ -1,0 +1,35 @@
+{#-
+    In an incremental run, a predicate on `file_column` keeping the rows of raw files that
+    `this` has not seen yet (`relation`: the staging model the incremental model reads).
+
+    The hashes are looked up when the model is compiled and inlined as literals: DuckDB pushes a
+    constant `in (...)` filter through the staging view into the Parquet scan and skips the row
+    groups of every other file (each raw file holds one `_file_sha256`), where a
+    `not in (select ... from this)` would read every raw row first. Past `max_literals` new
+    files (a first incremental run after a large backfill) it falls back to that subquery.
+-#}
+{% macro new_raw_files_filter(relation, file_column='_file_sha256', max_literals=200) -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select distinct {{ file_column }} as file_hash from {{ relation }}
+            where {{ file_column }} is not null
+            except
+            select distinct {{ file_column }} from {{ this }}
+            order by file_hash
+        {%- endset -%}
+        {%- set hashes = run_query(query).columns[0].values() -%}
+    {%- else -%}
+        {%- set hashes = [] -%}
+    {%- endif -%}
+    {%- if hashes | length == 0 -%}
+        1 = 0
+    {%- elif hashes | length <= max_literals -%}
+        {{ file_column }} in (
+            {%- for hash in hashes %}
+            '{{ hash }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- else -%}
+        {{ file_column }} not in (select distinct kept.{{ file_column }} from {{ this }} as kept)
+    {%- endif -%}
+{%- endmacro %}
