@@ -130,7 +130,7 @@ def main() -> None:
         out["floor"] = measure_floor(
             home / "inbox",
             os.environ.get("FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "4GB"),
-            int(os.environ.get("FACTORY_WAREHOUSE_DBT_THREADS", "2")),
+            len(os.sched_getaffinity(0)),  # DuckDB's own default: one thread per core
         )
     if args.compare_one_worker:
         # the same ingestion in one process, into a scratch raw zone: the pool's speed-up
