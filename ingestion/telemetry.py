@@ -438,7 +438,7 @@ def _metric(
         return
     # What every point of the metric shares: the first columns and the series key's prefix.
     head = (name, metric.get("unit") or None, metric_type, temporality, is_monotonic)
-    series_prefix = b"%s\x00%s\x00" % (name.encode(), resource_key)
+    series_prefix = _series_prefix(name, resource_key)
     monotonic = is_monotonic is True
     for point in points:
         try:
@@ -619,18 +619,15 @@ def series_key(metric_name: str, resource_attributes: dict, point_attributes: di
     point attributes (as plain values). Scope attributes and the service are not part of it
     beyond what the resource attributes hold."""
     resource_key = orjson.dumps(resource_attributes, option=orjson.OPT_SORT_KEYS)
-    return _series_digest(metric_name, resource_key, point_attributes)
+    point_key = orjson.dumps(point_attributes, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha1(_series_prefix(metric_name, resource_key) + point_key).hexdigest()
 
 
-def _series_digest(name: str, resource_key: bytes, point_attributes: dict) -> str:
-    # NUL separators keep ("ab", "c") and ("a", "bc") apart; sorted keys make it order-free.
-    # `_point_row` computes the same digest inline.
-    digest = hashlib.sha1(name.encode())
-    digest.update(b"\x00")
-    digest.update(resource_key)
-    digest.update(b"\x00")
-    digest.update(orjson.dumps(point_attributes, option=orjson.OPT_SORT_KEYS))
-    return digest.hexdigest()
+def _series_prefix(name: str, resource_key: bytes) -> bytes:
+    """What a series key hashes before the point's sorted attributes JSON: the metric name and
+    the resource's sorted attributes JSON, NUL-separated (keeps ("ab", "c") and ("a", "bc")
+    apart). `series_key` and `_point_row` hash the same bytes."""
+    return b"%s\x00%s\x00" % (name.encode(), resource_key)
 
 
 # --- Resources, scopes and attributes -----------------------------------------------------------
