@@ -12,11 +12,7 @@
     {%- set window = modules.re.fullmatch('partition_window\\((\\w+)\\)', (where or '') | trim) -%}
     {%- if window -%}
         {%- if var('partition_start', none) and var('partition_end', none) -%}
-            {%- set column = window.group(1) -%}
-            {%- set where -%}
-                {{ column }} >= cast('{{ var("partition_start") }}' as date)
-                and {{ column }} < cast('{{ var("partition_end") }}' as date)
-            {%- endset -%}
+            {%- set where = partition_window_predicate(window.group(1)) -%}
         {%- else -%}
             {%- set where = '' -%}
         {%- endif -%}

@@ -12,8 +12,7 @@
 {% macro incremental_window_filter(date_column) -%}
     {%- if is_incremental() -%}
         {%- if var('partition_start', none) and var('partition_end', none) -%}
-            {{ date_column }} >= cast('{{ var("partition_start") }}' as date)
-            and {{ date_column }} < cast('{{ var("partition_end") }}' as date)
+            {{ partition_window_predicate(date_column) }}
         {%- else -%}
             {{ date_column }} >= (
                 select
@@ -34,7 +33,13 @@
     {%- if is_incremental() and var('partition_start', none) and var('partition_end', none) -%}
         delete from {{ this }}
         where
-            {{ date_column }} >= cast('{{ var("partition_start") }}' as date)
-            and {{ date_column }} < cast('{{ var("partition_end") }}' as date)
+            {{ partition_window_predicate(date_column) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of the partition window on `date_column` (end exclusive): the incremental facts'
+    window, their pre-hook's delete and the tests restricted by `where: partition_window(...)`. -#}
+{% macro partition_window_predicate(date_column) -%}
+    {{ date_column }} >= cast('{{ var("partition_start") }}' as date)
+            and {{ date_column }} < cast('{{ var("partition_end") }}' as date)
 {%- endmacro %}
