@@ -21,7 +21,8 @@ busy_intervals as (
         project_id,
         worker_pool,
         started_at as busy_from_at,
-        coalesce(finished_at, updated_at) as busy_to_at
+        coalesce(finished_at, updated_at) as busy_to_at,
+        _loaded_at
 
     from run_attempts
     where started_at is not null and coalesce(finished_at, updated_at) >= started_at

@@ -1,16 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_run_attempts() }}"
+) }}
 -- One row per job of a run attempt (checkout, plan, implement, test, review), as the attempt's
 -- latest snapshot lists it.
+-- Incremental: only the attempts with a newly loaded winning snapshot (changed_run_attempts).
 with
 
 run_jobs as (
 
     select * from {{ ref('int_run_jobs_deduplicated') }}
+    where {{ changed_run_attempts_filter() }}
 
 ),
 
 run_attempts as (
 
     select * from {{ ref('int_run_attempts_deduplicated') }}
+    where {{ changed_run_attempts_filter() }}
 
 ),
 
@@ -43,7 +52,10 @@ final as (
 
         ---------- timestamps
         run_jobs.started_at,
-        run_jobs.finished_at
+        run_jobs.finished_at,
+
+        ---------- lineage
+        run_jobs._loaded_at
 
     from run_jobs
     inner join run_attempts

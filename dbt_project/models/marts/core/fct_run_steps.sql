@@ -1,22 +1,32 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_run_attempts() }}"
+) }}
 -- One row per step of a job of a run attempt (clone-repository, edit-files, run-tests, ...),
 -- with its job, as the attempt's latest snapshot lists it.
+-- Incremental: only the attempts with a newly loaded winning snapshot (changed_run_attempts).
 with
 
 run_steps as (
 
     select * from {{ ref('int_run_steps_deduplicated') }}
+    where {{ changed_run_attempts_filter() }}
 
 ),
 
 run_jobs as (
 
     select * from {{ ref('int_run_jobs_deduplicated') }}
+    where {{ changed_run_attempts_filter() }}
 
 ),
 
 run_attempts as (
 
     select * from {{ ref('int_run_attempts_deduplicated') }}
+    where {{ changed_run_attempts_filter() }}
 
 ),
 
@@ -52,7 +62,10 @@ final as (
 
         ---------- timestamps
         run_steps.started_at,
-        run_steps.finished_at
+        run_steps.finished_at,
+
+        ---------- lineage
+        run_steps._loaded_at
 
     from run_steps
     inner join run_attempts
