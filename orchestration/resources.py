@@ -12,6 +12,11 @@ from ingestion.settings import Settings
 # asset that opens the work database runs in this pool, limited to 1 slot in dagster.yaml.
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
+# dbt's unit tests check the models' logic on fixed inputs, not the data: they belong to
+# development and CI (`factory-warehouse build`, the test suite), not to every scheduled refresh,
+# where they only add time (dbt's advice). Data tests still run, as asset checks.
+DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """Paths of the warehouse instance (see `ingestion.settings`)."""

@@ -70,6 +70,9 @@ def test_smoke_refresh_builds_the_held_back_day_into_the_incremental_fact(smoke)
     results, tmp = smoke
     (history,) = results["histories"]
     assert history["full_build"]["models"] >= 4
+    # as the Dagster refresh: data tests, no unit tests (int_llm_calls_priced has one)
+    assert history["full_build"]["tests"] > 0
+    assert history["full_build"]["unit_tests"] == history["incremental"]["build"]["unit_tests"] == 0
     assert "fct_llm_calls" in history["full_build"]["slowest_models"]
     with duckdb.connect(str(tmp / "work" / "home-2d" / "warehouse.duckdb"), read_only=True) as con:
         last_day, days = con.execute(

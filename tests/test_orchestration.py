@@ -72,6 +72,9 @@ def test_a_full_refresh_materialises_every_asset_and_passes_every_blocking_check
     all_assets = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert set(run["materialized"]) == all_assets
     assert run["checks_evaluated"] > 0 and run["checks_failed_with_error"] == []
+    # data tests ran (as the checks above); dbt's unit tests are left to development and CI
+    assert run["dbt_nodes_run"]["model"] > 0 and run["dbt_nodes_run"]["test"] > 0
+    assert "unit_test" not in run["dbt_nodes_run"]
 
 
 def test_the_marts_agree_with_what_the_generator_sent(baseline: Path, small_inbox: Path):

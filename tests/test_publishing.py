@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.settings import warehouse_environment
+from ingestion.settings import DBT_PROJECT_DIR, warehouse_environment
 from orchestration.publishing import snapshot
 from orchestration.publishing.snapshot import (
     SERVING_STORAGE_VERSION,
@@ -119,6 +119,7 @@ def published_baseline(tmp_path_factory: pytest.TempPathFactory, inbox_root: Pat
         "run_id": result.run_id,
         "materialized": sorted(materialized(result)),
         "checks_evaluated": len(evaluations),
+        "dbt_nodes_run": dbt_nodes_run(result.run_id),
         "checks_failed_with_error": sorted(
             name
             for name, evaluation in evaluations.items()
@@ -127,6 +128,17 @@ def published_baseline(tmp_path_factory: pytest.TempPathFactory, inbox_root: Pat
     }
     done.write_text(json.dumps(record, indent=1))
     return home
+
+
+def dbt_nodes_run(run_id: str) -> dict[str, int]:
+    """What the dbt invocations of a Dagster run executed, by resource type, from the
+    run_results.json of each (dagster-dbt names their target folders `<op>-<run id[:7]>-<n>`)."""
+    counts: dict[str, int] = {}
+    for path in (DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"):
+        for node in json.loads(path.read_text())["results"]:
+            kind = node["unique_id"].split(".")[0]
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def copy_home(source: Path, target: Path) -> Path:

@@ -23,7 +23,7 @@ from dagster_dbt import (
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.inbox.assets import raw_asset_key
 from orchestration.partitions import daily_partitions
-from orchestration.resources import DUCKDB_WRITER_POOL
+from orchestration.resources import DBT_BUILD, DUCKDB_WRITER_POOL
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed next to this interpreter: the venv need not be on PATH (`make`, CI, cron).
@@ -139,7 +139,7 @@ LATER_MODELS_AND_TESTS = " ".join(
 )
 def dbt_fact_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Builds every model not downstream of the incremental facts: staging, intermediate, dims."""
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli([*DBT_BUILD], context=context)
     yield from invocation.stream()
     keep_partial_parse_current(invocation)
 
@@ -162,7 +162,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         "partition_end": window.end.date().isoformat(),  # exclusive
     }
     # Not kept as the project's partial parse: its vars differ from the other steps' (none).
-    yield from dbt.cli(["build", "--vars", json.dumps(partition_vars)], context=context).stream()
+    yield from dbt.cli([*DBT_BUILD, "--vars", json.dumps(partition_vars)], context=context).stream()
 
 
 @dbt_assets(
@@ -176,7 +176,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Builds (runs and tests) every model downstream of the facts: marts and reports."""
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli([*DBT_BUILD], context=context)
     yield from invocation.stream()
     keep_partial_parse_current(invocation)
 
