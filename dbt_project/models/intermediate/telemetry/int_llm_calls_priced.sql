@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['trace_id', 'span_id'],
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_llm_calls(ref('int_spans_deduplicated'), ref('model_prices')) }}"
+) }}
 -- Every LLM call (a deduplicated span with is_llm_call) with its estimated cost, from the price
 -- in force on the day of the call (model_prices seed, USD per million tokens):
 --   cost = uncached input x input price + cache reads x cache-read price
@@ -8,11 +15,16 @@
 -- and cache creation tokens, and `output_tokens` includes the reasoning tokens. A sub-count
 -- larger than its total cannot be contained in it: that provider reported it disjointly, and it
 -- is added instead. Nothing is counted twice either way.
+-- Incremental (macros/incremental/llm_pricing_incremental.sql): a call depends only on its own
+-- span and the seed, so the spans from raw files this model has not seen are re-priced (all of
+-- them when the seed changed); a pre-hook deletes their rows first, LLM call or not any more.
+-- Each row keeps its span's lineage and the seed's fingerprint to tell.
 with
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
+    where {{ llm_calls_changed_spans_filter(ref('int_spans_deduplicated'), ref('model_prices')) }}
 
 ),
 
@@ -53,7 +65,10 @@ llm_calls as (
         coalesce(output_tokens, 0) as output_tokens,
         coalesce(cache_read_input_tokens, 0) as cache_read_tokens,
         coalesce(cache_creation_input_tokens, 0) as cache_write_tokens,
-        coalesce(reasoning_output_tokens, 0) as reasoning_tokens
+        coalesce(reasoning_output_tokens, 0) as reasoning_tokens,
+        _file_sha256,
+        _line_number,
+        _loaded_at
 
     from spans
     where is_llm_call
@@ -213,12 +228,17 @@ costed as (
 final as (
 
     select
-        *,
+        * exclude (_file_sha256, _line_number, _loaded_at),
         total_input_tokens + billable_output_tokens as total_tokens,
         cast(
             input_cost_usd + cache_read_cost_usd + cache_write_cost_usd + output_cost_usd
             as {{ money_type() }}
-        ) as ai_cost_usd
+        ) as ai_cost_usd,
+        -- the incremental runs' bookkeeping, last: the span's winning raw line, the seed's content
+        _file_sha256,
+        _line_number,
+        _loaded_at,
+        {{ model_prices_fingerprint(ref('model_prices')) }} as _prices_fingerprint
 
     from costed
 
