@@ -414,3 +414,33 @@ def test_dim_customers_takes_the_latest_export(builds):
         ("cus_0002", "Globex", "free", 0, False),
         ("unattributed", "Unattributed telemetry", None, 0, True),
     ]
+
+
+def test_uniqueness_tests_fail_on_a_duplicated_key(builds, tmp_path: Path):
+    """`unique` and `unique_combination_of_columns` (two passes through `duplicate_keys`) find a
+    duplicated row and report its key once, with its count."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(builds["populated"].warehouse.read_bytes())
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("marts.fct_runs", "intermediate.int_run_attempts_deduplicated"):
+            con.execute(f"insert into {table} select * from {table} limit 1")
+    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(warehouse), "DO_NOT_TRACK": "1"}
+    tests = [
+        "unique_fct_runs_run_id",
+        "unique_combination_of_columns_int_run_attempts_deduplicated_run_id__attempt",
+    ]
+    args = [str(DBT), "test", "--select", *tests]
+    args += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "PASS=0 WARN=0 ERROR=2" in done.stdout, done.stdout[-3000:]
+    assert done.stdout.count("Got 1 result, configured to fail if != 0") == 2
+    compiled = list((tmp_path / "target" / "compiled").rglob("unique*.sql"))
+    assert len(compiled) == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for path in compiled:
+            sql = path.read_text()
+            assert "repeated_hashes" in sql, "the project's tests, not dbt's built-in unique"
+            rows = con.execute(sql).fetchall()
+            assert len(rows) == 1 and rows[0][-1] == 2, path.name

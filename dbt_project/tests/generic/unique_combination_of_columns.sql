@@ -5,11 +5,6 @@
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
-select
-    {{ combination_of_columns | join(',\n    ') }},
-    count(*) as number_of_rows
-from {{ model }}
-group by {{ combination_of_columns | join(', ') }}
-having count(*) > 1
+{{ duplicate_keys(model, combination_of_columns) }}
 
 {% endtest %}
