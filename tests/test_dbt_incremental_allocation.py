@@ -16,6 +16,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,8 @@ MODELS = {
 # the incremental models, their parents and the models and tests that check reconciliation
 SELECTION = "+fct_cost_allocations +fct_infra_costs"
 CENT = Decimal("0.01")
+SCENARIOS = ("with_vars", "without_vars")
+ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in models]
 
 
 def dbt(home: Path, database: Path, *args: str) -> str:
@@ -87,11 +90,12 @@ def rows(database: Path, schema: str, table: str) -> list[tuple]:
     return sorted((tuple(_rounded(v) for v in row) for row in fetched), key=repr)
 
 
-def rebuilt(home: Path, name: str) -> Path:
-    """A full rebuild of the same raw zone, in a copy of the warehouse file."""
+def rebuilt(home: Path, name: str, *args: str) -> Path:
+    """A full rebuild of the same raw zone, in a copy of the warehouse file (same target: dbt
+    reuses its parse when the vars are the same)."""
     copy = home.parent / f"{name}.duckdb"
     shutil.copy(home / "warehouse.duckdb", copy)
-    dbt(home.parent / name, copy, "run", "--select", SELECTION, "--full-refresh")
+    dbt(home, copy, "run", "--select", SELECTION, "--full-refresh", *args)
     return copy
 
 
@@ -135,7 +139,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     first_day = date.fromisoformat(generated["first_day"])
     last_day = date.fromisoformat(generated["last_day"])
     ingest(home)
-    build(home)
+    build(home, "--exclude", "resource_type:test", "resource_type:unit_test")
     # ingestion leaves the inbox files where they are: the late files are made from them
     billing = home / "inbox" / "billing"
     second_day = first_day + timedelta(days=1)
@@ -151,25 +155,26 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with_vars = build(home, "--vars", window(last_day))
     incremental_1 = tmp / "incremental_1.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_1)
-    rebuilt_1 = rebuilt(home, "rebuilt_1")
+    rebuilt_1 = rebuilt(home, "rebuilt_1", "--vars", window(last_day))
 
     # another late file, for day 2; a plain build without vars
     late_correction(billing, second_day, "late", "1.5")
     ingest(home)
     without_vars = build(home)
+    compiled = {
+        model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
+        for _, model in ALL_MODELS
+    }
     incremental_2 = tmp / "incremental_2.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_2)
     rebuilt_2 = rebuilt(home, "rebuilt_2")
     return {
         "with_vars": (incremental_1, rebuilt_1, with_vars),
         "without_vars": (incremental_2, rebuilt_2, without_vars),
+        "compiled": compiled,
         "first_day": first_day,
         "second_day": second_day,
     }
-
-
-SCENARIOS = ("with_vars", "without_vars")
-ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in models]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -223,3 +228,37 @@ def test_late_files_of_earlier_days_changed_those_days(refreshes, scenario):
             [f"%{day}-{'corrected' if scenario == 'with_vars' else 'late'}%"],
         ).fetchall()
     assert lines == 6
+
+
+KEYED_MODELS = ("int_focus_costs_deduplicated", "int_focus_costs_daily")  # by row, not day
+
+
+@pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m not in KEYED_MODELS])
+def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
+    """Without vars, the late file for day 2 (one of its rows spread over days 2 and 3) changed
+    those two days only: every daily model recomputed exactly them, but the allocation targets
+    (cost objects only: no bill) nothing."""
+    day = refreshes["second_day"]
+    if model == "int_allocation_targets_daily":
+        assert "1 = 0" in refreshes["compiled"][model]
+        day = None
+    listed = set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", refreshes["compiled"][model]))
+    assert listed == ({str(day), str(day + timedelta(days=1))} if day else set())
+
+
+def test_the_billing_rows_are_read_once(refreshes):
+    """The deduplication reads only the raw files it holds no row of (their hashes inlined): the
+    new late file, and the re-export of day 2, whose rows all lost to the first load (read again
+    at each refresh, and again adding nothing); the daily spread only the rows not spread yet."""
+    compiled = refreshes["compiled"]
+    with duckdb.connect(str(refreshes["without_vars"][0]), read_only=True) as con:
+        expected = {
+            sha
+            for (sha,) in con.execute(
+                "select distinct _file_sha256 from raw.focus_costs"
+                " where _source_file like '%-late.csv' or _source_file like '%-reexport.csv'"
+            ).fetchall()
+        }
+    listed = set(re.findall(r"'([0-9a-f]{64})'", compiled["int_focus_costs_deduplicated"]))
+    assert len(expected) == 2 and listed == expected
+    assert "focus_cost_id not in" in compiled["int_focus_costs_daily"]

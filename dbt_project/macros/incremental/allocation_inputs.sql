@@ -1,5 +1,5 @@
 {#-
-    The inputs of each day-by-day incremental allocation model, digested per day by
+    The inputs of each day-by-day incremental model of the cost chain, digested per day by
     input_digests.sql: every relation the model reads, on the date column that puts a row on
     the day of the allocation it feeds, and the settings it reads (its own code and vars), so a
     change of any of them recomputes the days it touches. `model_name`: the model (this).
@@ -15,7 +15,18 @@
         var('share_idle_cost', false)
     ] | join('|') -%}
     {%- set settings = model_name ~ '|' ~ code ~ '|' ~ modes -%}
-    {%- if model_name == 'int_allocation_targets_daily' -%}
+    {%- if model_name == 'int_focus_costs_daily' -%}
+        {#- its rows depend on the FOCUS row alone, and the seeds: a seed change redoes them all -#}
+        {%- set inputs = [
+            {'name': 'invoice_providers', 'relation': ref('llm_invoice_providers'), 'date_column': none},
+            {'name': 'classification', 'relation': ref('cost_classification'), 'date_column': none},
+            {'name': 'exchange_rates', 'relation': ref('exchange_rates'), 'date_column': none}
+        ] -%}
+    {%- elif model_name in ('int_cost_pools_daily', 'fct_infra_costs') -%}
+        {%- set inputs = [
+            {'name': 'focus_costs', 'relation': ref('int_focus_costs_daily'), 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'int_allocation_targets_daily' -%}
         {%- set inputs = [
             {'name': 'cost_objects', 'relation': ref('int_cost_objects_daily'), 'date_column': 'usage_date'},
             {'name': 'weights', 'relation': ref('control_plane_weights'), 'date_column': none}

@@ -112,6 +112,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- For a model that adds rows by key (not by day): every row again when an input digested
+    whole (a seed) or its code changed; else nothing (the model adds its new keys itself). -#}
+{% macro delete_all_if_inputs_changed(inputs) -%}
+    {%- if is_incremental() and changed_input_days(inputs) is none -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro store_input_digests(inputs) -%}
     create or replace table {{ input_digests_relation() }} as
     {{ input_digests_sql(inputs) }}
