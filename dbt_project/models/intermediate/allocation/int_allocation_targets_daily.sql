@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- For each day and allocation method, who gets a share and with which weight (the methods a
 -- cost pool can be allocated by; int_cost_allocations_platform and _shared pick one by vars):
 --   run_count         each run created that day, weight 1
@@ -8,11 +16,14 @@
 --                     weight, split evenly over its cost objects of the day; a customer without
 --                     activity that day takes its share as a customer-level row
 -- Days without any cost object have no target: their cost is unallocated.
+-- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_allocation_targets_daily')) %}
 with
 
 cost_objects as (
 
     select * from {{ ref('int_cost_objects_daily') }}
+    where {{ input_days_filter('usage_date', days) }}
 
 ),
 

@@ -1,29 +1,43 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- Every allocation row of every method, at the finest grain: day x cost component x cost pool
 -- (worker pool, LLM provider, dedicated customer or 'all') x cost class x billing currency x
 -- cost object. Amounts in the billing currency, and in USD (exchange_rates seed).
+-- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_cost_allocations')) %}
 with
 
 ai_allocations as (
 
     select * from {{ ref('int_cost_allocations_ai') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 data_plane_allocations as (
 
     select * from {{ ref('int_cost_allocations_data_plane') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 platform_allocations as (
 
     select * from {{ ref('int_cost_allocations_platform') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 shared_allocations as (
 
     select * from {{ ref('int_cost_allocations_shared') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

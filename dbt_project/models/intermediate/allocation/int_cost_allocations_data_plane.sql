@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- Data-plane cost per run, usage-based (as OpenCost): each worker pool-day's cost is priced
 -- per provisioned instance-second (FOCUS ConsumedQuantity in hours), runs are charged for the
 -- seconds their attempts held a worker, and the capacity nobody used is an explicit idle row
@@ -8,18 +16,21 @@
 -- runs keeps its idle row either way.
 {%- set share_idle = var('share_idle_cost', false) in [true, 'true', 'True'] %}
 {%- set share_idle_cost = 'true' if share_idle else 'false' %}
+-- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_data_plane')) %}
 with
 
 cost_pools as (
 
     select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component = 'data_plane'
+    where cost_component = 'data_plane' and {{ input_days_filter('cost_date', days) }}
 
 ),
 
 usage as (
 
     select * from {{ ref('int_data_plane_usage_daily') }}
+    where {{ input_days_filter('usage_date', days) }}
 
 ),
 

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- Control-plane, storage, network and dedicated cost per cost object.
 --   dedicated      a row tagged factory:customer goes straight to that customer (a
 --                  customer-level cost object)
@@ -25,18 +33,23 @@
 {#- fixed + variable: the variable part of the control plane goes by its usage driver #}
 {%- set variable_control_plane_method = 'run_count' if mode == 'fixed_variable'
     else control_plane_method %}
+-- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_platform')) %}
 with
 
 cost_pools as (
 
     select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component in ('control_plane', 'storage', 'network', 'dedicated')
+    where
+        cost_component in ('control_plane', 'storage', 'network', 'dedicated')
+        and {{ input_days_filter('cost_date', days) }}
 
 ),
 
 targets as (
 
     select * from {{ ref('int_allocation_targets_daily') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

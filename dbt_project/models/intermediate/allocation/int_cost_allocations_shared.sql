@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- Shared (untagged) cost per cost object: cost nobody tagged (monitoring, security, a bastion
 -- host, every row of a bill without factory tags, data-plane rows without a pool, invoices of
 -- AI services that are not an LLM provider of the factory) is never dropped. It is shared in
@@ -10,30 +18,35 @@
 {%- set fixed_method = var('fixed_cost_allocation_method', 'even_customers') %}
 {%- set fixed_part_method = 'proportional_to_direct_cost' %}
 {%- if mode == 'fixed_variable' %}{% set fixed_part_method = fixed_method %}{% endif %}
+-- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_shared')) %}
 with
 
 cost_pools as (
 
     select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component = 'shared'
+    where cost_component = 'shared' and {{ input_days_filter('cost_date', days) }}
 
 ),
 
 targets as (
 
     select * from {{ ref('int_allocation_targets_daily') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 data_plane_allocations as (
 
     select * from {{ ref('int_cost_allocations_data_plane') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 platform_allocations as (
 
     select * from {{ ref('int_cost_allocations_platform') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

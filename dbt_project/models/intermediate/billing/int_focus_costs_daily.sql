@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='focus_cost_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_all_if_inputs_changed(allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- Every deduplicated FOCUS cost row, classified for allocation and normalised by day: a row
 -- whose charge period spans several UTC days is spread over them in proportion to the time it
 -- covers in each (hourly and daily rows stay on their day). Amounts keep every decimal and the
@@ -12,11 +20,20 @@
 --   cost_class      fixed or variable, by the cost_classification seed (component and service
 --                   name; '*' matches any service); unmatched: fixed
 --   usd_per_unit    1 for USD, else the exchange_rates seed rate in force that day (null: none)
+-- Incremental: only the deduplicated rows not here yet are spread (each row independently of
+-- the others), so its rows are only ever added; a change of a seed above or of this code
+-- spreads every row again (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('int_focus_costs_daily')) %}
 with
 
 focus_costs as (
 
     select * from {{ ref('int_focus_costs_deduplicated') }}
+    {% if days is not none -%}
+        -- only rows not spread yet: a row's days depend on the row (and the seeds) alone, and a
+        -- deduplicated row never changes content, so the rows already here stay right
+        where focus_cost_id not in (select kept.focus_cost_id from {{ this }} as kept)
+    {%- endif %}
 
 ),
 

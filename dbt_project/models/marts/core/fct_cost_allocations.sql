@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+) }}
 -- One row per cost object x cost component x UTC day (x billing currency, when a bill mixes
 -- currencies): the cost allocated to each run, session or customer (dedicated resources), plus
 -- the explicit `idle` rows (unused worker capacity, one per pool-day) and `unallocated` rows
@@ -5,11 +13,15 @@
 -- equals the FOCUS effective cost of that day (and billed_cost the billed cost), to the cent:
 -- tests/assert_allocations_reconcile_with_focus.sql. AI cost not invoiced yet is carried apart
 -- as estimated_cost_usd. Methods and rules: see the README ("Cost allocation").
+-- Incremental by day: a refresh recomputes the days whose allocations, or the attributes of whose
+-- runs and sessions, changed (input_digests.sql).
+{%- set days = changed_input_days(allocation_inputs('fct_cost_allocations')) %}
 with
 
 allocation_lines as (
 
     select * from {{ ref('int_cost_allocations') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

@@ -1,0 +1,126 @@
+{#-
+    Day-by-day incremental models whose inputs can change on any day, in place (a run snapshot
+    updated days later, a repriced call, a late bill), and whose inputs carry no reliable
+    lineage (they may be tables rebuilt whole or incremental models of their own).
+
+    The model keeps, beside itself (`intermediate.<model>__input_digests`, written by its
+    post-hook `store_input_digests`), a digest of each input per day: its row count and the
+    sum of a hash of every row. A refresh recomputes exactly the days whose digest differs
+    from the one stored when the model last consumed its inputs (`changed_input_days`), plus
+    the run's partition window when it has one; the pre-hook `delete_changed_input_days`
+    deletes those days first, so a day that lost every row is emptied too. A day's output
+    depends only on the inputs' rows of that day, so a day whose inputs are unchanged is the
+    full build's already, and a recomputed day is computed as in the full build.
+
+    `inputs` (allocation_inputs): a list of {name, relation, date_column}; `relation` a ref or a
+    parenthesised select. An input without date_column (a seed) and `settings` (the model's
+    code and the vars it reads) are digested whole: when they change, every day is recomputed.
+    Missing digests (the first refresh after a full build of an older version) also mean every
+    day. Digests read the inputs whole, but only hash them: far cheaper than the allocation.
+-#}
+{% macro input_digests_relation() -%}
+    {%- do return(api.Relation.create(
+        database=this.database,
+        schema='intermediate',
+        identifier=this.identifier ~ '__input_digests'
+    )) -%}
+{%- endmacro %}
+
+{% macro input_digests_sql(inputs) -%}
+    {%- for input in inputs.inputs %}
+    select
+        '{{ input.name }}' as input_name,
+        {%- if input.date_column %}
+        cast({{ input.date_column }} as date) as day,
+        {%- else %}
+        cast(null as date) as day,
+        {%- endif %}
+        count(*) as input_rows,
+        sum(cast(hash(digested) as hugeint)) as digest
+    from {{ input.relation }} as digested
+    group by 1, 2
+    union all
+    {%- endfor %}
+    select
+        '__settings__' as input_name,
+        cast(null as date) as day,
+        1 as input_rows,
+        cast(hash('{{ inputs.settings }}') as hugeint) as digest
+{%- endmacro %}
+
+{#- The days to recompute (ISO strings), or none: every day. -#}
+{% macro changed_input_days(inputs) -%}
+    {%- if not is_incremental() -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- if not execute -%}
+        {%- do return([]) -%}
+    {%- endif -%}
+    {%- set stored = input_digests_relation() -%}
+    {%- if adapter.get_relation(stored.database, stored.schema, stored.identifier) is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set query -%}
+        with current_digests as (
+            {{ input_digests_sql(inputs) }}
+        )
+        select distinct
+            cast(coalesce(current_digests.day, stored.day) as varchar) as day
+        from current_digests
+        full outer join {{ stored }} as stored
+            on
+                current_digests.input_name = stored.input_name
+                and current_digests.day is not distinct from stored.day
+        where
+            current_digests.digest is distinct from stored.digest
+            or current_digests.input_rows is distinct from stored.input_rows
+        order by day nulls first
+    {%- endset -%}
+    {%- set days = run_query(query).columns[0].values() -%}
+    {%- if days | length > 0 and days[0] is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do return(days | list) -%}
+{%- endmacro %}
+
+{#- A predicate on `date_column`: the changed days and the partition window (none: all). -#}
+{% macro input_days_filter(date_column, days) -%}
+    {%- if days is none -%}
+        1 = 1
+    {%- else -%}
+        (
+            {%- if days | length > 0 %}
+            {{ date_column }} in (
+                {%- for day in days %}
+                cast('{{ day }}' as date){{ ',' if not loop.last }}
+                {%- endfor %}
+            )
+            {%- else %}
+            1 = 0
+            {%- endif %}
+            {%- if var('partition_start', none) and var('partition_end', none) %}
+            or ({{ partition_window_predicate(date_column) }})
+            {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_changed_input_days(date_column, inputs) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ input_days_filter(date_column, changed_input_days(inputs)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- For a model that adds rows by key (not by day): every row again when an input digested
+    whole (a seed) or its code changed; else nothing (the model adds its new keys itself). -#}
+{% macro delete_all_if_inputs_changed(inputs) -%}
+    {%- if is_incremental() and changed_input_days(inputs) is none -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro store_input_digests(inputs) -%}
+    create or replace table {{ input_digests_relation() }} as
+    {{ input_digests_sql(inputs) }}
+{%- endmacro %}
