@@ -1,0 +1,79 @@
+"""The default scale (365 days x 200 customers, scale 0.5) in two phases, as `benchmarks.scale`
+measures it in one: generating and ingesting it takes over an hour on 2 cores, so it can run
+ahead of the code it measures.
+
+    .venv/bin/python -m benchmarks.default_scale prepare --work /tmp/default-scale
+    .venv/bin/python -m benchmarks.default_scale build --work /tmp/default-scale
+
+`prepare` generates the data set with its last day held back and ingests the rest against the
+floor (`generation.json`, `ingestion.json`); `build` times the full `dbt build` and the one-day
+refresh on that home (`build.json`), with the functions `benchmarks.scale` uses (the smoke test
+covers them). The figures go into docs/benchmarks.md by hand, next to the harness's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from benchmarks.scale import (
+    DEFAULT_SCALE,
+    dbt_build,
+    generate_held_back,
+    ingest,
+    machine_facts,
+    release_held,
+)
+
+
+def prepare(work: Path, seed: int) -> None:
+    home = work / "home-365d"
+    generated = generate_held_back(work / "gen-365d", home, seed=seed, **DEFAULT_SCALE)
+    generated["held"] = str(generated["held"])
+    (work / "generation.json").write_text(json.dumps(generated, indent=1))
+    print(f"generated in {generated['seconds']:.0f} s; ingesting", flush=True)
+    ingestion = ingest(home, floor=True)
+    (work / "ingestion.json").write_text(json.dumps(ingestion, indent=1))
+    print(f"ingestion {ingestion['ratio_to_floor']}x the floor", flush=True)
+
+
+def build(work: Path) -> None:
+    home = work / "home-365d"
+    generated = json.loads((work / "generation.json").read_text())
+    results = {"machine": machine_facts(), "parameters": DEFAULT_SCALE}
+    started = time.perf_counter()
+    results["full_build"] = dbt_build(home, [], "full")
+    print(f"full build {results['full_build']['seconds']:.0f} s; one more day", flush=True)
+    release_held(Path(generated["held"]), home)
+    results["refresh_ingestion"] = ingest(home, floor=False)
+    day = date.fromisoformat(generated["last_day"])
+    window = {"partition_start": day.isoformat(), "partition_end": (day + timedelta(1)).isoformat()}
+    results["refresh"] = dbt_build(home, ["--vars", json.dumps(window)], "incremental")
+    results["refresh"]["ratio_to_full_build"] = round(
+        results["refresh"]["seconds"] / results["full_build"]["seconds"], 3
+    )
+    print(f"refresh {results['refresh']['seconds']:.0f} s", flush=True)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    (work / "build.json").write_text(json.dumps(results, indent=1, default=str))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("phase", choices=["prepare", "build"])
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.phase == "prepare":
+        prepare(args.work, args.seed)
+    else:
+        build(args.work)
+
+
+if __name__ == "__main__":
+    main()
