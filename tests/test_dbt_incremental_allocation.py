@@ -15,11 +15,8 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,10 +26,9 @@ import pytest
 
 from benchmarks.scale import generate_held_back, release_held
 from ingestion.pipeline import ingest_inbox
-from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.warehouse import register_raw_views
+from tests.dbt_helpers import run_dbt
 
-DBT = Path(sys.executable).with_name("dbt")
 MODELS = {
     "intermediate": (
         "int_focus_costs_deduplicated",
@@ -55,13 +51,7 @@ ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in 
 
 
 def dbt(home: Path, database: Path, *args: str) -> str:
-    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}
-    command = [str(DBT), *args]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-4000:]
-    return done.stdout
+    return run_dbt(home, *args, database=database)
 
 
 def build(home: Path, *args: str) -> str:

@@ -12,7 +12,6 @@ import gzip
 import os
 import re
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,31 +19,19 @@ import duckdb
 import pytest
 
 from benchmarks.scale import generate_held_back, release_held
-from ingestion.pipeline import ingest_source
-from ingestion.schemas import RAW_TABLES
 from ingestion.settings import DBT_PROJECT_DIR
-from ingestion.warehouse import register_raw_views
+from tests.dbt_helpers import DBT, ingest_home, run_dbt
 
-DBT = Path(sys.executable).with_name("dbt")
 MODELS = ("int_spans_deduplicated", "int_metric_points_deltas")
 
 
 def dbt_run(home: Path, *args: str) -> str:
     """`dbt run` of the two models and their staging views on the warehouse in `home`."""
-    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
-    selection = " ".join(f"+{model}" for model in MODELS)
-    command = [str(DBT), "run", "--select", selection, *args]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-3000:]
-    return done.stdout
+    return run_dbt(home, "run", "--select", " ".join(f"+{model}" for model in MODELS), *args)
 
 
 def ingest(home: Path) -> None:
-    for source in ("telemetry", "customers", "projects"):
-        ingest_source(source, home / "inbox", home / "raw")
-    register_raw_views(home / "warehouse.duckdb", home / "raw", RAW_TABLES)
+    ingest_home(home, ("telemetry", "customers", "projects"))
 
 
 def resend(path: Path, target: Path) -> None:

@@ -12,11 +12,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,15 +22,12 @@ import duckdb
 import pytest
 
 from benchmarks.scale import generate_held_back, release_held
-from ingestion.pipeline import ingest_source
-from ingestion.schemas import RAW_TABLES
 from ingestion.settings import DBT_PROJECT_DIR
-from ingestion.warehouse import register_raw_views
+from tests.dbt_helpers import ingest_home, run_dbt
 
 # six dbt runs on a small data set: 64-76 s on the shared two cores, hence `slow`
 pytestmark = pytest.mark.slow
 
-DBT = Path(sys.executable).with_name("dbt")
 MODELS = ("int_llm_calls_priced", "int_llm_costs_daily")
 LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "embeddings"}
 DAY_NS = 86_400 * 10**9
@@ -42,12 +36,7 @@ DAY = r"cast\('(\d{4}-\d{2}-\d{2})' as date\)"  # a day to recompute, inlined
 
 def dbt(project: Path, home: Path, *args: str) -> str:
     """dbt on the warehouse in `home`, with the project copy in `project` (its seed is edited)."""
-    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
-    command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
-    command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-3000:]
-    return done.stdout
+    return run_dbt(home, *args, project=project)
 
 
 def run(project: Path, home: Path, *args: str) -> dict:
@@ -63,9 +52,7 @@ def run(project: Path, home: Path, *args: str) -> dict:
 
 
 def ingest(home: Path) -> None:
-    for source in ("telemetry", "customers", "projects"):
-        ingest_source(source, home / "inbox", home / "raw")
-    register_raw_views(home / "warehouse.duckdb", home / "raw", RAW_TABLES)
+    ingest_home(home, ("telemetry", "customers", "projects"))
 
 
 def resend(path: Path, target: Path) -> None:

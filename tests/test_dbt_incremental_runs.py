@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,12 +18,8 @@ import duckdb
 import pytest
 
 from benchmarks.scale import generate_held_back, release_held
-from ingestion.pipeline import ingest_source
-from ingestion.schemas import RAW_TABLES
-from ingestion.settings import DBT_PROJECT_DIR
-from ingestion.warehouse import register_raw_views
+from tests.dbt_helpers import ingest_home, run_dbt
 
-DBT = Path(sys.executable).with_name("dbt")
 MODELS = {
     "int_run_attempts_deduplicated": "intermediate",
     "int_run_jobs_deduplicated": "intermediate",
@@ -40,19 +33,11 @@ STEP_TABLES = ("intermediate.int_run_steps_deduplicated", "marts.fct_run_steps")
 
 
 def dbt_run(home: Path, *args: str) -> str:
-    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
-    command = [str(DBT), "run", "--select", " ".join(f"+{model}" for model in MODELS), *args]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-3000:]
-    return done.stdout
+    return run_dbt(home, "run", "--select", " ".join(f"+{model}" for model in MODELS), *args)
 
 
 def ingest(home: Path) -> None:
-    for source in ("runs", "customers", "projects"):
-        ingest_source(source, home / "inbox", home / "raw")
-    register_raw_views(home / "warehouse.duckdb", home / "raw", RAW_TABLES)
+    ingest_home(home, ("runs", "customers", "projects"))
 
 
 def snapshots(path: Path) -> list[dict]:
