@@ -34,8 +34,9 @@ from orchestration.publishing.snapshot import (
 
 FIRST_EXPORT_DAY = date(2026, 10, 1)  # monthly invoices are dated the 1st
 # Columns that legitimately differ between two builds of the same data: the time a realtime mart
-# was computed, the time an alert was first and last seen.
-VOLATILE_COLUMNS = {"as_of_at", "first_seen_at", "last_seen_at"}
+# was computed, the time an alert was first and last seen, the time the raw files were loaded
+# (`_loaded_at` of fct_run_jobs and fct_run_steps).
+VOLATILE_COLUMNS = {"as_of_at", "first_seen_at", "last_seen_at", "_loaded_at"}
 
 
 # --- Helpers shared with test_crash_safety and test_quality_checks -------------------------------
