@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 from benchmarks.scale import (
@@ -28,6 +27,7 @@ from benchmarks.scale import (
     generate_held_back,
     ingest,
     machine_facts,
+    one_day_window,
     release_held,
 )
 
@@ -52,9 +52,8 @@ def build(work: Path) -> None:
     print(f"full build {results['full_build']['seconds']:.0f} s; one more day", flush=True)
     release_held(Path(generated["held"]), home)
     results["refresh_ingestion"] = ingest(home, floor=False)
-    day = date.fromisoformat(generated["last_day"])
-    window = {"partition_start": day.isoformat(), "partition_end": (day + timedelta(1)).isoformat()}
-    results["refresh"] = dbt_build(home, ["--vars", json.dumps(window)], "incremental")
+    refresh_args = ["--vars", one_day_window(generated["last_day"])]
+    results["refresh"] = dbt_build(home, refresh_args, "incremental")
     results["refresh"]["ratio_to_full_build"] = round(
         results["refresh"]["seconds"] / results["full_build"]["seconds"], 3
     )

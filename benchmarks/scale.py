@@ -238,11 +238,7 @@ def measure_history(
 
     release_held(held, home)
     refresh_ingest = ingest(home, floor=False)
-    day = date.fromisoformat(generated["last_day"])
-    window = json.dumps(
-        {"partition_start": day.isoformat(), "partition_end": (day + timedelta(1)).isoformat()}
-    )
-    refresh_args = [*selection, "--vars", window]
+    refresh_args = [*selection, "--vars", one_day_window(generated["last_day"])]
     _save_before_refresh(home)
     incremental = dbt_build(home, refresh_args, "incremental")
     print(f"[{days}d] incremental build {incremental['seconds']:.0f} s", flush=True)
@@ -261,15 +257,21 @@ def measure_history(
     }
 
 
-# What a refresh build changes: the warehouse, and dbt's partial parse (a repeat must parse as
-# much as the first refresh did, after the full build).
-_REFRESHED = {"warehouse.duckdb": "warehouse.duckdb", "partial_parse.msgpack": "dbt-target"}
+def one_day_window(day: str) -> str:
+    """The dbt vars of the refresh of one day (ISO): its partition window, end exclusive."""
+    start = date.fromisoformat(day)
+    window = {"partition_start": start.isoformat(), "partition_end": str(start + timedelta(1))}
+    return json.dumps(window)
+
+
+# What a refresh build changes, in a home: the warehouse, and dbt's partial parse (a repeat must
+# parse as much as the first refresh did, after the full build).
+_REFRESHED = (Path("warehouse.duckdb"), Path("dbt-target") / "partial_parse.msgpack")
 
 
 def _save_before_refresh(home: Path) -> None:
-    for name, folder in _REFRESHED.items():
-        source = home / name if folder == name else home / folder / name
-        shutil.copyfile(source, home / f"before-refresh-{name}")
+    for path in _REFRESHED:
+        shutil.copyfile(home / path, home / f"before-refresh-{path.name}")
 
 
 def repeat_refreshes(histories: list[dict], rounds: int) -> None:
@@ -279,9 +281,8 @@ def repeat_refreshes(histories: list[dict], rounds: int) -> None:
     for round_ in range(1, rounds + 1):
         for history in histories:
             home = history["home"]
-            for name, folder in _REFRESHED.items():
-                target = home / name if folder == name else home / folder / name
-                shutil.copyfile(home / f"before-refresh-{name}", target)
+            for path in _REFRESHED:
+                shutil.copyfile(home / f"before-refresh-{path.name}", home / path)
             build = dbt_build(home, history["refresh_args"], f"incremental-{round_}")
             history["incremental"].setdefault("repeats", []).append(build["seconds"])
             days, seconds = history["days"], build["seconds"]
