@@ -16,24 +16,28 @@
     older row groups and `load_date` partitions of the raw Parquet files.
 -#}
 {% macro changed_run_attempts_filter(loaded_at_column='_loaded_at') -%}
-    {%- set watermark = _run_attempts_watermark() -%}
-    {%- if watermark is none -%}
-        1 = 1
-    {%- else -%}
-        {{ loaded_at_column }} > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
-    {%- endif -%}
+    {{ _loaded_after(_run_attempts_watermark(), loaded_at_column) }}
 {%- endmacro %}
 
 {% macro delete_changed_run_attempts() -%}
-    {%- if is_incremental() and _run_attempts_watermark() is not none -%}
+    {%- set watermark = _run_attempts_watermark() -%}
+    {%- if watermark is not none -%}
         delete from {{ this }}
         where (run_id, attempt) in (
             select
                 run_id,
                 attempt
             from {{ ref('int_run_attempts_deduplicated') }}
-            where {{ changed_run_attempts_filter() }}
+            where {{ _loaded_after(watermark) }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _loaded_after(watermark, loaded_at_column='_loaded_at') -%}
+    {%- if watermark is none -%}
+        1 = 1
+    {%- else -%}
+        {{ loaded_at_column }} > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
     {%- endif -%}
 {%- endmacro %}
 

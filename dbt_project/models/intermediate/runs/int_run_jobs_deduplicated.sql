@@ -7,19 +7,20 @@
 -- The jobs of each run attempt as its winning snapshot (int_run_attempts_deduplicated) lists
 -- them: a job's status and times are those of the latest snapshot of its attempt.
 -- Incremental: only the attempts with a newly loaded winning snapshot (changed_run_attempts).
+{%- set changed_attempts = changed_run_attempts_filter() %}
 with
 
 run_attempts as (
 
     select * from {{ ref('int_run_attempts_deduplicated') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 
 run_jobs as (
 
     select * from {{ ref('stg_factory__run_jobs') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 

@@ -7,19 +7,20 @@
 -- The steps of each run attempt as its winning snapshot (int_run_attempts_deduplicated) lists
 -- them. Incremental: only the attempts with a newly loaded winning snapshot
 -- (changed_run_attempts).
+{%- set changed_attempts = changed_run_attempts_filter() %}
 with
 
 run_attempts as (
 
     select * from {{ ref('int_run_attempts_deduplicated') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 
 run_steps as (
 
     select * from {{ ref('stg_factory__run_steps') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 

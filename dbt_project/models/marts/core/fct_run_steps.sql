@@ -7,26 +7,27 @@
 -- One row per step of a job of a run attempt (clone-repository, edit-files, run-tests, ...),
 -- with its job, as the attempt's latest snapshot lists it.
 -- Incremental: only the attempts with a newly loaded winning snapshot (changed_run_attempts).
+{%- set changed_attempts = changed_run_attempts_filter() %}
 with
 
 run_steps as (
 
     select * from {{ ref('int_run_steps_deduplicated') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 
 run_jobs as (
 
     select * from {{ ref('int_run_jobs_deduplicated') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 
 run_attempts as (
 
     select * from {{ ref('int_run_attempts_deduplicated') }}
-    where {{ changed_run_attempts_filter() }}
+    where {{ changed_attempts }}
 
 ),
 
