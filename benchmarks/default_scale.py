@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from benchmarks.scale import (
     one_day_window,
     release_held,
 )
+from ingestion.warehouse import register_raw_views
 
 
 def prepare(work: Path, seed: int, floor: bool) -> None:
@@ -47,6 +49,13 @@ def build(work: Path) -> None:
     home = work / "home-365d"
     generated = json.loads((work / "generation.json").read_text())
     results = {"machine": machine_facts(), "parameters": DEFAULT_SCALE}
+    # the full build starts from the raw zone alone, also after a build that failed
+    for leftover in home.glob("warehouse.duckdb*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    register_raw_views(home / "warehouse.duckdb", home / "raw")
     started = time.perf_counter()
     results["full_build"] = dbt_build(home, [], "full")
     print(f"full build {results['full_build']['seconds']:.0f} s; one more day", flush=True)

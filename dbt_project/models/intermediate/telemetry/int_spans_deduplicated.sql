@@ -8,9 +8,8 @@
 -- Incremental: the spans of raw files not seen yet, deduplicated together with the rows already
 -- kept for the same spans, replace those rows; the result equals a full rebuild's because the
 -- raw zone only grows and the winner of a key is decided by a total order.
--- Cost: DuckDB's window operator carries every column of its input and a span row is wide, so
--- the winner of each key is chosen over the key and lineage columns only, then joined back to
--- its full row.
+-- Cost: nearly every span is exported once, so only the spans of repeated keys are windowed
+-- (deduplicate's repeats_are_rare); a window over every wide span row spilled tens of GB.
 with
 
 {% if is_incremental() %}
@@ -53,7 +52,7 @@ with
 
 {% else %}
 
-    -- not materialised: the narrow reader below reads only its columns from the Parquet files
+    -- not materialised: the pass over the key hashes reads only the key from the Parquet files
     candidates as not materialized (
 
         select * from {{ ref('stg_otel__spans') }}
@@ -62,48 +61,14 @@ with
 
 {% endif %}
 
-winning_lines as (
-
-    select
-        trace_id,
-        span_id,
-        _file_sha256,
-        _line_number,
-        -- rows of one span in one line that the order cannot tell apart (either copy is kept)
-        count(*) over (partition by trace_id, span_id, _file_sha256, _line_number) as copies
-    from candidates
-    qualify row_number() over (
-        partition by trace_id, span_id
-        order by _loaded_at desc, _file_sha256 desc, _line_number desc
-    ) = 1
-
-),
-
-winners as (
-
-    select
-        candidates.*,
-        winning_lines.copies
-    from candidates
-    inner join winning_lines
-        on
-            candidates.trace_id = winning_lines.trace_id
-            and candidates.span_id = winning_lines.span_id
-            and candidates._file_sha256 = winning_lines._file_sha256
-            and candidates._line_number = winning_lines._line_number
-
-),
-
 distinct_spans as (
 
-    select * exclude (copies) from winners
-    where copies = 1
-
-    union all
-
-    select * exclude (copies) from winners
-    where copies > 1
-    qualify row_number() over (partition by trace_id, span_id) = 1
+    {{ deduplicate(
+        'candidates',
+        'trace_id, span_id',
+        '_loaded_at desc, _file_sha256 desc, _line_number desc',
+        repeats_are_rare=true
+    ) }}
 
 )
 
