@@ -1,5 +1,6 @@
-"""The incremental billing and allocation chain: a refresh recomputes only the days whose inputs
-changed, and its result equals a full rebuild of the same raw zone.
+"""The incremental billing and allocation chain, and the daily marts built the same way: a
+refresh recomputes only the days whose inputs changed, and its result equals a full rebuild of
+the same raw zone.
 
 A warehouse is built on 3 generated days; then the 4th day (and its month's invoices) arrives
 with a corrected FOCUS file for day 1 and a re-export of day 2, and is refreshed with the
@@ -41,10 +42,10 @@ MODELS = {
         "int_cost_allocations_shared",
         "int_cost_allocations",
     ),
-    "marts": ("fct_infra_costs", "fct_cost_allocations"),
+    "marts": ("fct_infra_costs", "fct_cost_allocations", "cost_daily", "run_performance_daily"),
 }
 # the incremental models, their parents and the models and tests that check reconciliation
-SELECTION = "+fct_cost_allocations +fct_infra_costs"
+SELECTION = "+cost_daily +fct_infra_costs +run_performance_daily"
 CENT = Decimal("0.01")
 SCENARIOS = ("with_vars", "without_vars")
 ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in models]
@@ -227,9 +228,9 @@ KEYED_MODELS = ("int_focus_costs_deduplicated", "int_focus_costs_daily")  # by r
 def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     """Without vars, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
-    (cost objects only: no bill) nothing."""
+    (cost objects only: no bill) and the run performance (runs only) nothing."""
     day = refreshes["second_day"]
-    if model == "int_allocation_targets_daily":
+    if model in ("int_allocation_targets_daily", "run_performance_daily"):
         assert "1 = 0" in refreshes["compiled"][model]
         day = None
     listed = set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", refreshes["compiled"][model]))

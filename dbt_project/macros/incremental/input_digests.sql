@@ -12,7 +12,7 @@
     depends only on the inputs' rows of that day, so a day whose inputs are unchanged is the
     full build's already, and a recomputed day is computed as in the full build.
 
-    `inputs` (allocation_inputs): a list of {name, relation, date_column}; `relation` a ref or a
+    `inputs` (daily_inputs): a list of {name, relation, date_column}; `relation` a ref or a
     parenthesised select. An input without date_column (a seed) and `settings` (the model's
     code and the vars it reads) are digested whole: when they change, every day is recomputed.
     Missing digests (the first refresh after a full build of an older version) also mean every

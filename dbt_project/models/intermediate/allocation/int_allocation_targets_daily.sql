@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- For each day and allocation method, who gets a share and with which weight (the methods a
 -- cost pool can be allocated by; int_cost_allocations_platform and _shared pick one by vars):
@@ -17,7 +17,7 @@
 --                     activity that day takes its share as a customer-level row
 -- Days without any cost object have no target: their cost is unallocated.
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_allocation_targets_daily')) %}
+{%- set days = changed_input_days(daily_inputs('int_allocation_targets_daily')) %}
 with
 
 cost_objects as (

@@ -3,14 +3,14 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Every allocation row of every method, at the finest grain: day x cost component x cost pool
 -- (worker pool, LLM provider, dedicated customer or 'all') x cost class x billing currency x
 -- cost object. Amounts in the billing currency, and in USD (exchange_rates seed).
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_allocations')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_allocations')) %}
 with
 
 ai_allocations as (

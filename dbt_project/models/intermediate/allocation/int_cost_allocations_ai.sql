@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- AI cost per cost object: each LLM provider-day of the invoice (FOCUS, ai_inference) is split
 -- over that provider-day's calls in proportion to their estimated cost (by call count when none
@@ -12,7 +12,7 @@
 -- provider-day with calls but no invoice (yet) gets the estimate, flagged `is_estimated`: it is
 -- not part of the bill and never part of the reconciliation with FOCUS.
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_ai')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_allocations_ai')) %}
 with
 
 cost_pools as (

@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Data-plane cost per run, usage-based (as OpenCost): each worker pool-day's cost is priced
 -- per provisioned instance-second (FOCUS ConsumedQuantity in hours), runs are charged for the
@@ -17,7 +17,7 @@
 {%- set share_idle = var('share_idle_cost', false) in [true, 'true', 'True'] %}
 {%- set share_idle_cost = 'true' if share_idle else 'false' %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_data_plane')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_allocations_data_plane')) %}
 with
 
 cost_pools as (

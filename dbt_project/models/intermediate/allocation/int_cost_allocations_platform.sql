@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Control-plane, storage, network and dedicated cost per cost object.
 --   dedicated      a row tagged factory:customer goes straight to that customer (a
@@ -34,7 +34,7 @@
 {%- set variable_control_plane_method = 'run_count' if mode == 'fixed_variable'
     else control_plane_method %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_platform')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_allocations_platform')) %}
 with
 
 cost_pools as (

@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Shared (untagged) cost per cost object: cost nobody tagged (monitoring, security, a bastion
 -- host, every row of a bill without factory tags, data-plane rows without a pool, invoices of
@@ -19,7 +19,7 @@
 {%- set fixed_part_method = 'proportional_to_direct_cost' %}
 {%- if mode == 'fixed_variable' %}{% set fixed_part_method = fixed_method %}{% endif %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_allocations_shared')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_allocations_shared')) %}
 with
 
 cost_pools as (

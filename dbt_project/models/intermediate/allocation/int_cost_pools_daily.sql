@@ -3,15 +3,15 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- What there is to allocate: the FOCUS cost of each day, cost component, cost pool (worker pool,
 -- LLM provider, dedicated customer, or 'all'), cost class and billing currency.
 -- Incremental by day: a refresh recomputes whole the days whose FOCUS rows changed (a late or
 -- re-exported file of any earlier day, a monthly invoice) and the partition window
 -- (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_cost_pools_daily')) %}
+{%- set days = changed_input_days(daily_inputs('int_cost_pools_daily')) %}
 with
 
 focus_costs_daily as (

@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='focus_cost_id',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_all_if_inputs_changed(allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_all_if_inputs_changed(daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Every deduplicated FOCUS cost row, classified for allocation and normalised by day: a row
 -- whose charge period spans several UTC days is spread over them in proportion to the time it
@@ -23,7 +23,7 @@
 -- Incremental: only the deduplicated rows not here yet are spread (each row independently of
 -- the others), so its rows are only ever added; a change of a seed above or of this code
 -- spreads every row again (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('int_focus_costs_daily')) %}
+{%- set days = changed_input_days(daily_inputs('int_focus_costs_daily')) %}
 with
 
 focus_costs as (

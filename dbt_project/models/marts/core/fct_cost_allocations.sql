@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- One row per cost object x cost component x UTC day (x billing currency, when a bill mixes
 -- currencies): the cost allocated to each run, session or customer (dedicated resources), plus
@@ -15,7 +15,7 @@
 -- as estimated_cost_usd. Methods and rules: see the README ("Cost allocation").
 -- Incremental by day: a refresh recomputes the days whose allocations, or the attributes of whose
 -- runs and sessions, changed (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('fct_cost_allocations')) %}
+{%- set days = changed_input_days(daily_inputs('fct_cost_allocations')) %}
 with
 
 allocation_lines as (

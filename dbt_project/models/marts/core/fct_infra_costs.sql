@@ -3,8 +3,8 @@
     incremental_strategy='delete+insert',
     unique_key='cost_date',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', allocation_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(allocation_inputs(this.identifier)) }}"
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
 ) }}
 -- Every FOCUS cost (cloud bills and LLM provider invoices alike) normalised by UTC day and
 -- grouped by what allocation needs: cost component, cost pool (worker pool, LLM provider,
@@ -13,7 +13,7 @@
 -- Incremental by day: a refresh recomputes whole the days whose FOCUS rows changed (a late or
 -- re-exported file of any earlier day, a monthly invoice) and the partition window
 -- (input_digests.sql).
-{%- set days = changed_input_days(allocation_inputs('fct_infra_costs')) %}
+{%- set days = changed_input_days(daily_inputs('fct_infra_costs')) %}
 with
 
 focus_costs_daily as (

@@ -1,13 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cost_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
+) }}
 -- Allocated cost per UTC day, customer, project, run type and cost component, with the AI /
 -- infrastructure split and the fixed / variable split: every row of fct_cost_allocations, so
 -- a day's costs add up to its bill (plus the AI estimates not invoiced yet). Idle capacity and
 -- unallocated cost appear under the customers `__idle__` and `__unallocated__`; sessions under
 -- the run types `session:interactive` and `session:headless`; dedicated resources `(customer)`.
+-- Incremental by day: a refresh recomputes the days whose allocations changed
+-- (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('cost_daily')) %}
 with
 
 allocations as (
 
     select * from {{ ref('fct_cost_allocations') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

@@ -1,12 +1,23 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='run_date',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_changed_input_days('run_date', daily_inputs(this.identifier)) }}",
+    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
+) }}
 -- Run performance per UTC day (the day a run was first queued), customer, project, run type and
 -- template: volume, success rate after automatic retries (target 95 %), first-attempt success,
 -- duration percentiles, the share of runs within their expected duration (target 90 %) and
 -- queue latency. Rates are over finished runs; in-flight runs only count in `runs`.
+-- Incremental by day: a refresh recomputes the days whose runs changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('run_performance_daily')) %}
 with
 
 runs as (
 
     select * from {{ ref('fct_runs') }}
+    where {{ input_days_filter('run_date', days) }}
 
 ),
 

@@ -1,10 +1,11 @@
 {#-
-    The inputs of each day-by-day incremental model of the cost chain, digested per day by
-    input_digests.sql: every relation the model reads, on the date column that puts a row on
-    the day of the allocation it feeds, and the settings it reads (its own code and vars), so a
-    change of any of them recomputes the days it touches. `model_name`: the model (this).
+    The inputs of each day-by-day incremental model (the cost chain, and the daily marts whose
+    day is their fact's day), digested per day by input_digests.sql: every relation the model
+    reads, on the date column that puts a row on the day it feeds, and the settings it reads
+    (its own code and vars), so a change of any of them recomputes the days it touches.
+    `model_name`: the model (this).
 -#}
-{% macro allocation_inputs(model_name) -%}
+{% macro daily_inputs(model_name) -%}
     {#- each branch refs only its own inputs: a ref here is a dependency of the model -#}
     {#- the model's code, quoted for the SQL literal the digest hashes -#}
     {%- set code = (model.raw_code if model is mapping and model.raw_code else '') | replace("'", "''") -%}
@@ -93,8 +94,16 @@
             {'name': 'allocations', 'relation': ref('int_cost_allocations'), 'date_column': 'cost_date'},
             {'name': 'attributes', 'relation': attributes, 'date_column': 'cost_date'}
         ] -%}
+    {%- elif model_name == 'cost_daily' -%}
+        {%- set inputs = [
+            {'name': 'allocations', 'relation': ref('fct_cost_allocations'), 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'run_performance_daily' -%}
+        {%- set inputs = [
+            {'name': 'runs', 'relation': ref('fct_runs'), 'date_column': 'run_date'}
+        ] -%}
     {%- else -%}
-        {%- do exceptions.raise_compiler_error('allocation_inputs: unknown model ' ~ model_name) -%}
+        {%- do exceptions.raise_compiler_error('daily_inputs: unknown model ' ~ model_name) -%}
     {%- endif -%}
     {%- do return({'inputs': inputs, 'settings': settings}) -%}
 {%- endmacro %}
