@@ -25,6 +25,7 @@ from pathlib import Path
 
 from benchmarks.scale import (
     DEFAULT_SCALE,
+    DEFAULT_SCALE_RESULTS,
     dbt_build,
     generate_held_back,
     ingest,
@@ -73,6 +74,33 @@ def build(work: Path, refresh: bool = True) -> None:
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     name = "build.json" if refresh else "full-build.json"
     (work / name).write_text(json.dumps(results, indent=1, default=str))
+    record(work, results)
+
+
+def record(work: Path, built: dict) -> None:
+    """benchmarks/results/365d-200c.json: the data set's phases and this build. A refresh
+    measured by an earlier build is kept, under its own commit, when this one measured none."""
+    previous = (
+        json.loads(DEFAULT_SCALE_RESULTS.read_text()) if DEFAULT_SCALE_RESULTS.exists() else {}
+    )
+    recorded = {
+        "code": built["machine"]["commit"],
+        "parameters": DEFAULT_SCALE,
+        "machine": built["machine"],
+        "generation": json.loads((work / "generation.json").read_text()),
+        "ingestion": json.loads((work / "ingestion.json").read_text()),
+        "full_build": built["full_build"],
+    }
+    if "refresh" in built:
+        recorded["refresh_ingestion"] = built["refresh_ingestion"]
+        recorded["refresh"] = built["refresh"]
+    elif "refresh" in previous:
+        recorded["earlier_refresh"] = {
+            "code": previous["code"],
+            "full_build_seconds": previous["full_build"]["seconds"],
+            "refresh": previous["refresh"],
+        }
+    DEFAULT_SCALE_RESULTS.write_text(json.dumps(recorded, indent=1, default=str) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,6 +37,8 @@ from ingestion.settings import DBT_PROJECT_DIR, REPO_ROOT, warehouse_environment
 from orchestration.resources import DBT_BUILD
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+# written by benchmarks/default_scale.py, which measures the default scale in phases
+DEFAULT_SCALE_RESULTS = RESULTS_DIR / "365d-200c.json"
 DOCS_PATH = REPO_ROOT / "docs" / "benchmarks.md"
 # A fixed last day keeps a data set identical from one run to the next.
 END_DATE = date(2026, 10, 31)
@@ -130,6 +132,10 @@ def dbt_build(home: Path, extra: list[str], label: str) -> dict:
             "test_seconds": round(sum(r["execution_time"] for r in tests), 3),
             "slowest_models": {
                 r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in slowest
+            },
+            "slowest_tests": {
+                r["unique_id"].split(".")[-2]: round(r["execution_time"], 3)
+                for r in sorted(tests, key=lambda r: -r["execution_time"])[:5]
             },
         }
     )
@@ -412,8 +418,26 @@ def verdicts(results: dict) -> dict[str, dict]:
             full, TARGETS["full_build_default_scale_s"], f"{full:.0f} s"
         )
     else:
-        out["full_build_default_scale_s"] = default_scale_estimate(results)
+        out["full_build_default_scale_s"] = default_scale_verdict(results)
     return out
+
+
+def default_scale_verdict(results: dict) -> dict:
+    """The default-scale full build as benchmarks/default_scale.py last measured it, judged,
+    with this run's estimate beside it; the estimate alone (not judged) before any measurement."""
+    estimate = default_scale_estimate(results)
+    if not DEFAULT_SCALE_RESULTS.exists():
+        return estimate
+    measured = json.loads(DEFAULT_SCALE_RESULTS.read_text())
+    seconds = measured["full_build"]["seconds"]
+    verdict = _verdict(
+        seconds,
+        TARGETS["full_build_default_scale_s"],
+        f"{seconds:.0f} s, measured by `benchmarks/default_scale.py` at `{measured['code']}` "
+        f"(benchmarks/results/{DEFAULT_SCALE_RESULTS.name}); this run's fit estimates "
+        f"{estimate['value']} s",
+    )
+    return {**verdict, "estimate": estimate}
 
 
 def default_scale_estimate(results: dict) -> dict:

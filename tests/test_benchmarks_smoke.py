@@ -138,3 +138,22 @@ def test_default_scale_estimate_is_a_fixed_part_plus_a_cost_per_row_fitted_on_tw
 
     results["histories"] = results["histories"][1:]  # one history: proportional to rows
     assert scale.default_scale_estimate(results)["value"] == 100 * 100
+
+
+def test_the_default_scale_row_judges_the_phased_measurement_when_there_is_one(
+    tmp_path, monkeypatch
+):
+    results = {
+        "parameters": {"days": 365, "customers": 2, "scale": scale.DEFAULT_SCALE["scale"]},
+        "histories": [_history(90, 1_000_000, 40.0), _history(365, 4_000_000, 100.0)],
+    }
+    monkeypatch.setattr(scale, "DEFAULT_SCALE_RESULTS", tmp_path / "absent.json")
+    assert scale.default_scale_verdict(results)["met"] is None  # estimated, not judged
+
+    measured = tmp_path / "365d-200c.json"
+    measured.write_text(json.dumps({"code": "abc1234", "full_build": {"seconds": 1175.4}}))
+    monkeypatch.setattr(scale, "DEFAULT_SCALE_RESULTS", measured)
+    verdict = scale.default_scale_verdict(results)
+    assert verdict["met"] is False and verdict["value"] == 1175.4
+    assert "1175 s, measured by `benchmarks/default_scale.py` at `abc1234`" in verdict["text"]
+    assert verdict["estimate"]["value"] == 20 + 20 * 400
