@@ -39,7 +39,12 @@ winning_snapshot_jobs as (
 
 distinct_jobs as (
 
-    {{ deduplicate('winning_snapshot_jobs', 'run_id, attempt, job_id', 'started_at, job_name') }}
+    {{ deduplicate(
+        'winning_snapshot_jobs',
+        'run_id, attempt, job_id',
+        'started_at, job_name',
+        repeats_are_rare=true
+    ) }}
 
 )
 

@@ -40,7 +40,10 @@ winning_snapshot_steps as (
 distinct_steps as (
 
     {{ deduplicate(
-        'winning_snapshot_steps', 'run_id, attempt, job_id, step_id', 'started_at, step_name'
+        'winning_snapshot_steps',
+        'run_id, attempt, job_id, step_id',
+        'started_at, step_name',
+        repeats_are_rare=true
     ) }}
 
 )
