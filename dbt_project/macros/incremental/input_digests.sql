@@ -124,3 +124,16 @@
     create or replace table {{ input_digests_relation() }} as
     {{ input_digests_sql(inputs) }}
 {%- endmacro %}
+
+{#- The config of a model incremental by day on its input digests, the same for each:
+    `{{ config(**incremental_by_input_days('cost_date')) }}`. -#}
+{% macro incremental_by_input_days(date_column) -%}
+    {%- do return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': date_column,
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': "{{ delete_changed_input_days('" ~ date_column ~ "', daily_inputs(this.identifier)) }}",
+        'post_hook': "{{ store_input_digests(daily_inputs(this.identifier)) }}"
+    }) -%}
+{%- endmacro %}

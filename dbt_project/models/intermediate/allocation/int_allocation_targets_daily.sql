@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- For each day and allocation method, who gets a share and with which weight (the methods a
 -- cost pool can be allocated by; int_cost_allocations_platform and _shared pick one by vars):
 --   run_count         each run created that day, weight 1

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Every allocation row of every method, at the finest grain: day x cost component x cost pool
 -- (worker pool, LLM provider, dedicated customer or 'all') x cost class x billing currency x
 -- cost object. Amounts in the billing currency, and in USD (exchange_rates seed).

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- AI cost per cost object: each LLM provider-day of the invoice (FOCUS, ai_inference) is split
 -- over that provider-day's calls in proportion to their estimated cost (by call count when none
 -- of them has a price). A provider-day invoiced without any call stays unallocated. A

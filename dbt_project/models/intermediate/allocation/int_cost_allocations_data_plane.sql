@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Data-plane cost per run, usage-based (as OpenCost): each worker pool-day's cost is priced
 -- per provisioned instance-second (FOCUS ConsumedQuantity in hours), runs are charged for the
 -- seconds their attempts held a worker, and the capacity nobody used is an explicit idle row

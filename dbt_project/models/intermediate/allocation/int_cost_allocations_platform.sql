@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Control-plane, storage, network and dedicated cost per cost object.
 --   dedicated      a row tagged factory:customer goes straight to that customer (a
 --                  customer-level cost object)

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Shared (untagged) cost per cost object: cost nobody tagged (monitoring, security, a bastion
 -- host, every row of a bill without factory tags, data-plane rows without a pool, invoices of
 -- AI services that are not an LLM provider of the factory) is never dropped. It is shared in

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- What there is to allocate: the FOCUS cost of each day, cost component, cost pool (worker pool,
 -- LLM provider, dedicated customer, or 'all'), cost class and billing currency.
 -- Incremental by day: a refresh recomputes whole the days whose FOCUS rows changed (a late or

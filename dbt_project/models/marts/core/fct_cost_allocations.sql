@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- One row per cost object x cost component x UTC day (x billing currency, when a bill mixes
 -- currencies): the cost allocated to each run, session or customer (dedicated resources), plus
 -- the explicit `idle` rows (unused worker capacity, one per pool-day) and `unallocated` rows

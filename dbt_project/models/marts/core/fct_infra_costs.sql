@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Every FOCUS cost (cloud bills and LLM provider invoices alike) normalised by UTC day and
 -- grouped by what allocation needs: cost component, cost pool (worker pool, LLM provider,
 -- dedicated customer), fixed/variable class, provider, service and billing currency. Billed,

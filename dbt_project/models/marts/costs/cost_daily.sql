@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='cost_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('cost_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Allocated cost per UTC day, customer, project, run type and cost component, with the AI /
 -- infrastructure split and the fixed / variable split: every row of fct_cost_allocations, so
 -- a day's costs add up to its bill (plus the AI estimates not invoiced yet). Idle capacity and

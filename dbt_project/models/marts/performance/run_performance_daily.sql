@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='run_date',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ delete_changed_input_days('run_date', daily_inputs(this.identifier)) }}",
-    post_hook="{{ store_input_digests(daily_inputs(this.identifier)) }}"
-) }}
+{{ config(**incremental_by_input_days('run_date')) }}
 -- Run performance per UTC day (the day a run was first queued), customer, project, run type and
 -- template: volume, success rate after automatic retries (target 95 %), first-attempt success,
 -- duration percentiles, the share of runs within their expected duration (target 90 %) and
