@@ -50,9 +50,10 @@ with
 
 {% else %}
 
-    -- not materialised: its two readers each read only the columns they need from the Parquet
-    -- files; the staging view's occurrence window over whole rows is not computed at all (the
-    -- narrow one below numbers the repeated points the same way), the column keeps its place
+    -- not materialised: its readers (the hash pass, the single points, the multi points) each
+    -- read only the columns they need from the Parquet files; the staging view's occurrence
+    -- window over whole rows is not computed at all (the narrow one below numbers the repeated
+    -- points the same way), the column keeps its place
     candidates as not materialized (
 
         select * replace (cast(null as bigint) as occurrence_in_line)
