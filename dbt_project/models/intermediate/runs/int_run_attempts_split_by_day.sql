@@ -18,37 +18,34 @@ busy_intervals as (
 
 ),
 
-days as (
+busy_days as (
 
-    {{ date_series(
-        '(select min(busy_from_at) from busy_intervals)',
-        '(select max(busy_to_at) from busy_intervals)'
-    ) }}
+    select
+        *,
+        {{ days_touched('busy_from_at', 'busy_to_at') }} as usage_date
+
+    from busy_intervals
 
 ),
 
 split as (
 
     select
-        busy_intervals.run_id,
-        busy_intervals.attempt,
-        days.date_day as usage_date,
-        busy_intervals.customer_id,
-        busy_intervals.project_id,
-        busy_intervals.worker_pool,
+        run_id,
+        attempt,
+        usage_date,
+        customer_id,
+        project_id,
+        worker_pool,
         {{ dbt.datediff(
-            'greatest(busy_intervals.busy_from_at, cast(days.date_day as ' ~ dbt.type_timestamp() ~ '))',
-            'least(busy_intervals.busy_to_at, ' ~ dbt.dateadd('day', 1, 'cast(days.date_day as ' ~ dbt.type_timestamp() ~ ')') ~ ')',
+            'greatest(busy_from_at, cast(usage_date as ' ~ dbt.type_timestamp() ~ '))',
+            'least(busy_to_at, ' ~ dbt.dateadd('day', 1, 'cast(usage_date as ' ~ dbt.type_timestamp() ~ ')') ~ ')',
             'millisecond'
         ) }} / 1000.0 as busy_seconds,
-        cast(busy_intervals.busy_from_at as date) = days.date_day as is_started_that_day,
-        busy_intervals._loaded_at
+        cast(busy_from_at as date) = usage_date as is_started_that_day,
+        _loaded_at
 
-    from busy_intervals
-    inner join days
-        on
-            days.date_day >= cast(busy_intervals.busy_from_at as date)
-            and days.date_day <= cast(busy_intervals.busy_to_at as date)
+    from busy_days
 
 )
 

@@ -17,35 +17,32 @@ busy_intervals as (
 
 ),
 
-hours as (
+busy_hours as (
 
-    {{ hour_series(
-        '(select min(busy_from_at) from busy_intervals)',
-        '(select max(busy_to_at) from busy_intervals)'
-    ) }}
+    select
+        *,
+        {{ hours_touched('busy_from_at', 'busy_to_at') }} as hour_start_at
+
+    from busy_intervals
 
 ),
 
 split as (
 
     select
-        busy_intervals.run_id,
-        busy_intervals.attempt,
-        hours.hour_start_at,
-        busy_intervals.customer_id,
-        busy_intervals.worker_pool,
+        run_id,
+        attempt,
+        hour_start_at,
+        customer_id,
+        worker_pool,
         {{ dbt.datediff(
-            'greatest(busy_intervals.busy_from_at, hours.hour_start_at)',
-            'least(busy_intervals.busy_to_at, ' ~ dbt.dateadd('hour', 1, 'hours.hour_start_at') ~ ')',
+            'greatest(busy_from_at, hour_start_at)',
+            'least(busy_to_at, ' ~ dbt.dateadd('hour', 1, 'hour_start_at') ~ ')',
             'millisecond'
         ) }} / 1000.0 as busy_seconds,
-        busy_intervals._loaded_at
+        _loaded_at
 
-    from busy_intervals
-    inner join hours
-        on
-            {{ dbt.date_trunc('hour', 'busy_intervals.busy_from_at') }} <= hours.hour_start_at
-            and busy_intervals.busy_to_at > hours.hour_start_at
+    from busy_hours
 
 )
 

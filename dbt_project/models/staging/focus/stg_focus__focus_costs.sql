@@ -9,7 +9,11 @@ source as (
         {{ row_fingerprint(
             source('focus', 'focus_costs'),
             ['_source_file', '_file_sha256', '_line_number', '_loaded_at', 'load_date']
-        ) }} as focus_row_hash
+        ) }} as focus_row_hash,
+        -- the tags read below, parsed once
+        {{ json_extract_texts(
+            'Tags', ['factory:customer', 'factory:component', 'factory:worker-pool']
+        ) }} as read_tags
 
     from {{ source('focus', 'focus_costs') }}
 
@@ -30,7 +34,7 @@ renamed as (
         RegionId as region_id,
         CommitmentDiscountId as commitment_discount_id,
         CapacityReservationId as capacity_reservation_id,
-        {{ json_extract_text('Tags', 'factory:customer') }} as tag_customer_id,
+        {{ json_field('read_tags', 'factory:customer') }} as tag_customer_id,
 
         ---------- strings
         ProviderName as provider_name,
@@ -67,8 +71,8 @@ renamed as (
         CommitmentDiscountUnit as commitment_discount_unit,
         CapacityReservationStatus as capacity_reservation_status,
         Tags as tags_json,
-        {{ json_extract_text('Tags', 'factory:component') }} as tag_component,
-        {{ json_extract_text('Tags', 'factory:worker-pool') }} as tag_worker_pool,
+        {{ json_field('read_tags', 'factory:component') }} as tag_component,
+        {{ json_field('read_tags', 'factory:worker-pool') }} as tag_worker_pool,
         extra_columns_json,
 
         ---------- numerics

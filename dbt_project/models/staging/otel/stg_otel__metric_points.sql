@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ source('otel', 'metric_points') }}
+    select
+        *,
+        -- the attributes read below, parsed once
+        {{ json_extract_texts('attributes_json', ['slash_command.name', 'hook.name']) }}
+            as read_attributes
+    from {{ source('otel', 'metric_points') }}
 
 ),
 
@@ -30,8 +35,8 @@ renamed as (
         tool_name,
         mcp_server,
         skill_name,
-        {{ json_extract_text('attributes_json', 'slash_command.name') }} as slash_command_name,
-        {{ json_extract_text('attributes_json', 'hook.name') }} as hook_name,
+        {{ json_field('read_attributes', 'slash_command.name') }} as slash_command_name,
+        {{ json_field('read_attributes', 'hook.name') }} as hook_name,
         operation_name,
         provider_name,
         request_model,

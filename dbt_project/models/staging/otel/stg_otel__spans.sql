@@ -2,7 +2,14 @@ with
 
 source as (
 
-    select * from {{ source('otel', 'spans') }}
+    select
+        *,
+        -- the attributes read below, parsed once
+        {{ json_extract_texts(
+            'attributes_json',
+            ['factory.template', 'factory.run.attempt', 'http.request.resend_count']
+        ) }} as read_attributes
+    from {{ source('otel', 'spans') }}
 
 ),
 
@@ -38,7 +45,7 @@ renamed as (
         session_mode,
         team as team_name,
         repository as repository_name,
-        {{ json_extract_text('attributes_json', 'factory.template') }} as template_name,
+        {{ json_field('read_attributes', 'factory.template') }} as template_name,
         attributes_json,
 
         ---------- numerics
@@ -49,11 +56,11 @@ renamed as (
         reasoning_output_tokens,
         {{ dbt.datediff('start_at', 'end_at', 'microsecond') }} / 1000.0 as duration_ms,
         {{ dbt.safe_cast(
-            json_extract_text('attributes_json', 'factory.run.attempt'), dbt.type_int()
+            json_field('read_attributes', 'factory.run.attempt'), dbt.type_int()
         ) }} as run_attempt,
         coalesce(
             {{ dbt.safe_cast(
-                json_extract_text('attributes_json', 'http.request.resend_count'), dbt.type_int()
+                json_field('read_attributes', 'http.request.resend_count'), dbt.type_int()
             ) }},
             0
         ) as resend_count,
