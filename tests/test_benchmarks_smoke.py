@@ -161,3 +161,27 @@ def test_the_default_scale_row_judges_the_phased_measurement_when_there_is_one(
     assert verdict["met"] is False and verdict["value"] == 1175.4
     assert "1175 s, measured by `benchmarks/default_scale.py` at `abc1234`" in verdict["text"]
     assert verdict["estimate"]["value"] == 20 + 20 * 400
+
+
+def test_the_default_scale_refresh_is_judged_when_the_phased_measurement_has_one(
+    tmp_path, monkeypatch
+):
+    measured = tmp_path / "365d-200c.json"
+    monkeypatch.setattr(scale, "DEFAULT_SCALE_RESULTS", measured)
+    assert scale.default_scale_refresh_verdict() is None  # nothing measured
+    measured.write_text(json.dumps({"code": "abc1234", "full_build": {"seconds": 1000.0}}))
+    assert scale.default_scale_refresh_verdict() is None  # a full build only
+    measured.write_text(
+        json.dumps(
+            {"code": "abc1234", "full_build": {"seconds": 1000.0}, "refresh": {"seconds": 171.0}}
+        )
+    )
+    verdict = scale.default_scale_refresh_verdict()
+    assert verdict["met"] is False and verdict["value"] == 0.171
+    assert verdict["text"].startswith("17% (171 s against 1000 s), measured by")
+    measured.write_text(
+        json.dumps(
+            {"code": "abc1234", "full_build": {"seconds": 1000.0}, "refresh": {"seconds": 90.0}}
+        )
+    )
+    assert scale.default_scale_refresh_verdict()["met"] is True
