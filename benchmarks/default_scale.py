@@ -81,27 +81,23 @@ def build(work: Path, refresh: bool = True) -> None:
     record(work, results)
 
 
-def hold_again(work: Path) -> None:
-    """Undo `release_held`: the held-back day's files (the same choice as
-    `generate_held_back`'s) leave the inbox, and their rows the raw zone, so that `build` can
-    measure the refresh again."""
-    home = work / "home-365d"
-    generated = json.loads((work / "generation.json").read_text())
-    held, last = Path(generated["held"]), date.fromisoformat(generated["last_day"])
-    raw = home / "raw"
+def hold_again(home: Path, held: Path, last_day: date) -> int:
+    """Undo `release_held`: the last day's files (the same choice as `generate_held_back`'s)
+    leave the inbox for `held`, and their rows the raw zone, so that `build` can measure the
+    refresh again. The number of files held back."""
     moved = 0
     for path in sorted((home / "inbox").rglob("*")):
         period = export_period(path) if path.is_file() else None
-        if period is None or not period[0] <= last <= period[1]:
+        if period is None or not period[0] <= last_day <= period[1]:
             continue
         # a raw file of every table is named after the inbox file's hash, its manifest row too
-        for loaded in raw.glob(f"*/load_date=*/{file_sha256(path)}.parquet"):
+        for loaded in (home / "raw").glob(f"*/load_date=*/{file_sha256(path)}.parquet"):
             loaded.unlink()
         target = held / path.relative_to(home / "inbox")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, target)
         moved += 1
-    print(f"{moved} files held back again", flush=True)
+    return moved
 
 
 def record(work: Path, built: dict) -> None:
@@ -146,7 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase == "prepare":
         prepare(args.work, args.seed, args.floor)
     elif args.phase == "hold-again":
-        hold_again(args.work)
+        generated = json.loads((args.work / "generation.json").read_text())
+        last_day = date.fromisoformat(generated["last_day"])
+        moved = hold_again(args.work / "home-365d", Path(generated["held"]), last_day)
+        print(f"{moved} files held back again", flush=True)
     else:
         build(args.work, refresh=not args.no_refresh)
 
