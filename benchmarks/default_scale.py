@@ -32,11 +32,12 @@ from benchmarks.scale import (
     dbt_build,
     generate_held_back,
     ingest,
+    is_held_back,
     machine_facts,
     one_day_window,
     release_held,
 )
-from ingestion.pipeline import export_period, file_sha256
+from ingestion.pipeline import file_sha256
 from ingestion.warehouse import register_raw_views
 
 
@@ -87,8 +88,7 @@ def hold_again(home: Path, held: Path, last_day: date) -> int:
     refresh again. The number of files held back."""
     moved = 0
     for path in sorted((home / "inbox").rglob("*")):
-        period = export_period(path) if path.is_file() else None
-        if period is None or not period[0] <= last_day <= period[1]:
+        if not (path.is_file() and is_held_back(path, last_day)):
             continue
         # a raw file of every table is named after the inbox file's hash, its manifest row too
         for loaded in (home / "raw").glob(f"*/load_date=*/{file_sha256(path)}.parquet"):

@@ -177,7 +177,6 @@ def generate_held_back(
     """Generate `days + 1` days; put all but the last day's files in `home/inbox/` and the last
     day's (its daily files and its month's invoices) in `out/held/`."""
     from ingestion.generator import generate
-    from ingestion.pipeline import export_period
 
     started = time.perf_counter()
     summary = generate(
@@ -190,9 +189,9 @@ def generate_held_back(
     for path in sorted((out / "inbox").rglob("*")):
         if not path.is_file():
             continue
-        period = export_period(path)
-        late = period is not None and period[0] <= last <= period[1]
-        target = (held if late else home / "inbox") / path.relative_to(out / "inbox")
+        target = (held if is_held_back(path, last) else home / "inbox") / path.relative_to(
+            out / "inbox"
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, target)
     return {
@@ -202,6 +201,14 @@ def generate_held_back(
         "rows": summary.rows,
         "held": held,
     }
+
+
+def is_held_back(path: Path, last_day: date) -> bool:
+    """Whether an export file is the held-back day's: its daily file, or its month's invoice."""
+    from ingestion.pipeline import export_period
+
+    period = export_period(path)
+    return period is not None and period[0] <= last_day <= period[1]
 
 
 def release_held(held: Path, home: Path) -> None:
