@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -94,7 +95,6 @@ def environment(home: Path) -> dict[str, str]:
     # ("4GB" is 3.73 GiB), and the dbt process adds ~0.35 GiB: at 365 d x 12 customers a 4GB
     # limit peaked at 4.06 GiB. 3GB leaves that headroom.
     env.setdefault("FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "3GB")
-    env.setdefault("FACTORY_WAREHOUSE_DBT_THREADS", "4")
     return env
 
 
@@ -117,7 +117,8 @@ def dbt_build(home: Path, extra: list[str], label: str) -> dict:
         str(home / "dbt-logs"),
     ]
     measured = run_measured(command, environment(home), cwd=DBT_PROJECT_DIR)
-    measured.pop("stdout")
+    # the threads dbt ran with, as it reports them (the profile's default or the environment's)
+    measured["threads"] = int(re.search(r"Concurrency: (\d+) threads", measured.pop("stdout"))[1])
     shutil.copy(target / "run_results.json", home / f"run_results-{label}.json")
     results = json.loads((target / "run_results.json").read_text())["results"]
     models = [r for r in results if r["unique_id"].startswith("model.")]
@@ -648,7 +649,6 @@ def run(args: argparse.Namespace) -> dict:
             "history_days": sorted({d for d in (args.history_days, args.days) if d}),
             "select": args.select,
             "memory_limit": environment(work)["FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT"],
-            "threads": int(environment(work)["FACTORY_WAREHOUSE_DBT_THREADS"]),
             "ingest_workers": int(os.environ.get("FACTORY_WAREHOUSE_INGEST_WORKERS", "2")),
         },
         "machine": machine_facts(),
@@ -668,6 +668,7 @@ def run(args: argparse.Namespace) -> dict:
         )
         for days in results["parameters"]["history_days"]
     ]
+    results["parameters"]["threads"] = results["histories"][-1]["full_build"]["threads"]
     if args.refresh_rounds:
         repeat_refreshes(results["histories"], args.refresh_rounds)
     if not args.skip_queries:
