@@ -151,10 +151,13 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # another late file, for day 2; a plain build without vars
     late_correction(billing, second_day, "late", "1.5")
     ingest(home)
+    log = home / "logs" / "dbt.log"  # dbt logs every statement it runs there
+    logged_before = log.stat().st_size
     without_vars = build(home)
+    statements = log.read_bytes()[logged_before:].decode()
     compiled = {
         model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
-        for _, model in ALL_MODELS
+        for model in [*(model for _, model in ALL_MODELS), "int_data_plane_usage_daily"]
     }
     incremental_2 = tmp / "incremental_2.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_2)
@@ -163,6 +166,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "with_vars": (incremental_1, rebuilt_1, with_vars),
         "without_vars": (incremental_2, rebuilt_2, without_vars),
         "compiled": compiled,
+        "statements": statements,
         "first_day": first_day,
         "second_day": second_day,
     }
@@ -253,3 +257,46 @@ def test_the_billing_rows_are_read_once(refreshes):
     listed = set(re.findall(r"'([0-9a-f]{64})'", compiled["int_focus_costs_deduplicated"]))
     assert len(expected) == 2 and listed == expected
     assert "focus_cost_id not in" in compiled["int_focus_costs_daily"]
+
+
+@pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m != "int_focus_costs_deduplicated"])
+def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
+    """The days to recompute (compilation), the delete (pre-hook) and the digests kept
+    (post-hook) share one pass over the model's inputs, and no pass is left pending."""
+    # dbt's log: one entry per statement, "On model.<project>.<model>:" and its SQL
+    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    passes = [e for e in entries if f".{model}: " in e and "hash(digested)" in e]
+    assert len(passes) == 1
+    with duckdb.connect(str(refreshes["without_vars"][0]), read_only=True) as con:
+        tables = {
+            name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+    assert f"{model}__input_digests" in tables
+    assert f"{model}__input_digests_pending" not in tables
+
+
+def test_the_data_plane_usage_is_the_same_on_every_rebuild(refreshes, tmp_path):
+    """The usage table is rebuilt whole and digested per day by the data-plane allocation, which
+    recomputes a day when any of its rows changed. A sum of doubles changes in its last bits with
+    the order DuckDB's threads add them (at the default scale, 160 of the 366 days on a rebuild
+    of the same rows); the usage's sum is exact, so a rebuild changes no day."""
+    sql = refreshes["compiled"]["int_data_plane_usage_daily"]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # the compiled catalog
+        con.execute("set threads = 4; create schema intermediate")
+        # many attempts per day, pool and run, spread over every row group (so over threads)
+        con.execute(
+            """
+            create table intermediate.int_run_attempts_split_by_day as
+            select
+                date '2026-01-01' + cast(i % 30 as integer) as usage_date,
+                'pool-' || (i % 3) as worker_pool,
+                'run-' || (i % 20000) as run_id,
+                'customer' as customer_id,
+                'project' as project_id,
+                cast(1 + hash(i) % 3600000 as bigint) / 1000.0 as busy_seconds
+            from range(2000000) as numbers (i)
+            """
+        )
+        digest = f"select sum(cast(hash(usage) as hugeint)) from ({sql}) as usage"
+        digests = {tuple(con.execute(digest).fetchall()) for _ in range(5)}
+    assert len(digests) == 1

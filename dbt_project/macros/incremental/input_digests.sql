@@ -17,12 +17,25 @@
     code and the vars it reads) are digested whole: when they change, every day is recomputed.
     Missing digests (the first refresh after a full build of an older version) also mean every
     day. Digests read the inputs whole, but only hash them: far cheaper than the allocation.
+
+    A refresh reads the model's inputs for its digests once: the first caller of the run (the
+    model's compilation) keeps them in `<model>__input_digests_pending`, stamped with the dbt
+    invocation; the pre-hook compares the same rows and the post-hook stores them. A pending
+    table of another invocation (a run that failed between) is computed again, never reused.
 -#}
 {% macro input_digests_relation() -%}
     {%- do return(api.Relation.create(
         database=this.database,
         schema='intermediate',
         identifier=this.identifier ~ '__input_digests'
+    )) -%}
+{%- endmacro %}
+
+{% macro pending_digests_relation() -%}
+    {%- do return(api.Relation.create(
+        database=this.database,
+        schema='intermediate',
+        identifier=this.identifier ~ '__input_digests_pending'
     )) -%}
 {%- endmacro %}
 
@@ -60,9 +73,10 @@
     {%- if adapter.get_relation(stored.database, stored.schema, stored.identifier) is none -%}
         {%- do return(none) -%}
     {%- endif -%}
+    {%- set current = current_input_digests(inputs) -%}
     {%- set query -%}
         with current_digests as (
-            {{ input_digests_sql(inputs) }}
+            select input_name, day, input_rows, digest from {{ current }}
         )
         select distinct
             cast(coalesce(current_digests.day, stored.day) as varchar) as day
@@ -120,9 +134,48 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether the table exists now: dbt's relation cache is filled when the run starts and does
+    not see the tables a macro creates. -#}
+{% macro table_exists(relation) -%}
+    {%- set query -%}
+        select count(*) from information_schema.tables
+        where table_schema = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'
+    {%- endset -%}
+    {%- do return(run_query(query).columns[0].values()[0] > 0) -%}
+{%- endmacro %}
+
+{#- This run's digests of the inputs, in a table: computed by the first caller of the run. -#}
+{% macro current_input_digests(inputs) -%}
+    {%- set pending = pending_digests_relation() -%}
+    {%- if table_exists(pending) -%}
+        {%- set stamped -%}
+            select count(*) from {{ pending }} where invocation_id = '{{ invocation_id }}'
+        {%- endset -%}
+        {%- if run_query(stamped).columns[0].values()[0] > 0 -%}
+            {%- do return(pending) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- call statement('pending_input_digests') -%}
+        create or replace table {{ pending }} as
+        select '{{ invocation_id }}' as invocation_id, digests.*
+        from ({{ input_digests_sql(inputs) }}) as digests
+    {%- endcall -%}
+    {%- do return(pending) -%}
+{%- endmacro %}
+
+{#- Post-hook: this run's digests (pending when the run compared them, else read now) kept. -#}
 {% macro store_input_digests(inputs) -%}
-    create or replace table {{ input_digests_relation() }} as
-    {{ input_digests_sql(inputs) }}
+    {%- set pending = pending_digests_relation() -%}
+    {%- if is_incremental() and table_exists(pending) -%}
+        create or replace table {{ input_digests_relation() }} as
+        select input_name, day, input_rows, digest
+        from {{ current_input_digests(inputs) }};
+        drop table {{ pending }}
+    {%- else -%}
+        create or replace table {{ input_digests_relation() }} as
+        {{ input_digests_sql(inputs) }};
+        drop table if exists {{ pending }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The config of a model incremental by day on its input digests, the same for each:

@@ -15,7 +15,10 @@ usage as (
         run_id,
         max(customer_id) as customer_id,
         max(project_id) as project_id,
-        sum(busy_seconds) as busy_seconds
+        -- summed exactly: a sum of doubles changes in its last bits with the order DuckDB's
+        -- threads add them, and the allocation's input digests would see a changed day
+        cast(sum(cast(busy_seconds as {{ dbt.type_numeric() }})) as {{ type_double() }})
+            as busy_seconds
 
     from attempt_days
     where worker_pool is not null and busy_seconds > 0
