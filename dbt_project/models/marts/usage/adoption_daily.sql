@@ -78,29 +78,46 @@ user_days as (
 
 ),
 
+-- each user day counts towards the 30 days ending on it through the 29th after: repeated per
+-- row over those days (linear in the rows; a join to the calendar on a range is an inequality join)
+user_windows as (
+
+    select
+        activity_date,
+        customer_id,
+        adoption_level,
+        group_value,
+        user_id,
+        {{ days_touched('activity_date', dbt.dateadd('day', 29, 'activity_date')) }} as window_day
+
+    from user_days
+
+),
+
 rolling_users as (
 
     select
         dates.date_day as activity_date,
-        user_days.customer_id,
-        user_days.adoption_level,
-        user_days.group_value,
+        user_windows.customer_id,
+        user_windows.adoption_level,
+        user_windows.group_value,
         count(distinct case
-            when user_days.activity_date = dates.date_day then user_days.user_id
+            when user_windows.activity_date = dates.date_day then user_windows.user_id
         end) as daily_active_users,
         count(distinct case
-            when user_days.activity_date > {{ dbt.dateadd('day', -7, 'dates.date_day') }}
-                then user_days.user_id
+            when user_windows.activity_date > {{ dbt.dateadd('day', -7, 'dates.date_day') }}
+                then user_windows.user_id
         end) as weekly_active_users,
-        count(distinct user_days.user_id) as monthly_active_users
+        count(distinct user_windows.user_id) as monthly_active_users
 
-    from user_days
+    from user_windows
     inner join dates
-        on
-            user_days.activity_date <= dates.date_day
-            and user_days.activity_date > {{ dbt.dateadd('day', -30, 'dates.date_day') }}
+        on user_windows.window_day = dates.date_day
     group by
-        dates.date_day, user_days.customer_id, user_days.adoption_level, user_days.group_value
+        dates.date_day,
+        user_windows.customer_id,
+        user_windows.adoption_level,
+        user_windows.group_value
 
 ),
 
