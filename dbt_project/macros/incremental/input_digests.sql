@@ -23,19 +23,12 @@
     invocation; the pre-hook compares the same rows and the post-hook stores them. A pending
     table of another invocation (a run that failed between) is computed again, never reused.
 -#}
-{% macro input_digests_relation() -%}
+{#- The stored digests; with suffix '_pending', this run's before they are stored. -#}
+{% macro input_digests_relation(suffix='') -%}
     {%- do return(api.Relation.create(
         database=this.database,
         schema='intermediate',
-        identifier=this.identifier ~ '__input_digests'
-    )) -%}
-{%- endmacro %}
-
-{% macro pending_digests_relation() -%}
-    {%- do return(api.Relation.create(
-        database=this.database,
-        schema='intermediate',
-        identifier=this.identifier ~ '__input_digests_pending'
+        identifier=this.identifier ~ '__input_digests' ~ suffix
     )) -%}
 {%- endmacro %}
 
@@ -139,14 +132,17 @@
 {% macro table_exists(relation) -%}
     {%- set query -%}
         select count(*) from information_schema.tables
-        where table_schema = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'
+        where
+            table_catalog = '{{ relation.database }}'
+            and table_schema = '{{ relation.schema }}'
+            and table_name = '{{ relation.identifier }}'
     {%- endset -%}
     {%- do return(run_query(query).columns[0].values()[0] > 0) -%}
 {%- endmacro %}
 
 {#- This run's digests of the inputs, in a table: computed by the first caller of the run. -#}
 {% macro current_input_digests(inputs) -%}
-    {%- set pending = pending_digests_relation() -%}
+    {%- set pending = input_digests_relation('_pending') -%}
     {%- if table_exists(pending) -%}
         {%- set stamped -%}
             select count(*) from {{ pending }} where invocation_id = '{{ invocation_id }}'
@@ -165,7 +161,7 @@
 
 {#- Post-hook: this run's digests (pending when the run compared them, else read now) kept. -#}
 {% macro store_input_digests(inputs) -%}
-    {%- set pending = pending_digests_relation() -%}
+    {%- set pending = input_digests_relation('_pending') -%}
     {%- if is_incremental() and table_exists(pending) -%}
         create or replace table {{ input_digests_relation() }} as
         select input_name, day, input_rows, digest
