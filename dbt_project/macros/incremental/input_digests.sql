@@ -159,10 +159,11 @@
     {%- do return(pending) -%}
 {%- endmacro %}
 
-{#- Post-hook: this run's digests (pending when the run compared them, else read now) kept. -#}
+{#- Post-hook: this run's digests kept; a refresh's are the pending ones (current_input_digests
+    computes them if the run did not). A full build reads them directly. -#}
 {% macro store_input_digests(inputs) -%}
     {%- set pending = input_digests_relation('_pending') -%}
-    {%- if is_incremental() and table_exists(pending) -%}
+    {%- if is_incremental() -%}
         create or replace table {{ input_digests_relation() }} as
         select input_name, day, input_rows, digest
         from {{ current_input_digests(inputs) }};
