@@ -190,9 +190,8 @@ def generate_held_back(
     for path in sorted((out / "inbox").rglob("*")):
         if not path.is_file():
             continue
-        target = (held if is_held_back(path, last) else home / "inbox") / path.relative_to(
-            out / "inbox"
-        )
+        folder = held if is_held_back(path, last) else home / "inbox"
+        target = folder / path.relative_to(out / "inbox")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, target)
     return {
