@@ -9,9 +9,7 @@ its earlier points.
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -19,8 +17,7 @@ import duckdb
 import pytest
 
 from benchmarks.scale import generate_held_back, release_held
-from ingestion.settings import DBT_PROJECT_DIR
-from tests.dbt_helpers import DBT, ingest_home, run_dbt
+from tests.dbt_helpers import ingest_home, run_dbt
 
 MODELS = ("int_spans_deduplicated", "int_metric_points_deltas")
 
@@ -120,35 +117,3 @@ def test_the_refresh_reads_only_files_it_has_not_seen(refreshed):
         listed = set(re.findall(r"'([0-9a-f]{64})'", compiled))
         assert refreshed["unseen"][model], "the refresh brought new files"
         assert listed == refreshed["unseen"][model]
-
-
-def test_staging_point_tests_cover_the_refreshed_days_or_everything(refreshed):
-    """The test that numbers every raw point (the staging view's key, with its occurrence window)
-    reads the points of the run's partition window only when it has one; without one, every
-    point."""
-    home = refreshed["home"]
-    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(home / "warehouse.duckdb")}
-
-    def compiled_tests(*args: str) -> dict[str, str]:
-        target = home / ("target-window" if args else "target-all")
-        command = [str(DBT), "compile", "--select", "stg_otel__metric_points", *args]
-        command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-        command += ["--target-path", str(target), "--log-path", str(home / "logs")]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stdout[-3000:]
-        folder = next((target / "compiled").rglob("_otel__models.yml"))
-        return {
-            path.name: path.read_text()
-            for path in folder.glob("*.sql")
-            if "occurrence_in_line" in path.read_text() and "metric_points" in path.read_text()
-        }
-
-    window = '{"partition_start": "2026-10-30", "partition_end": "2026-10-31"}'
-    restricted = compiled_tests("--vars", window)
-    everything = compiled_tests()
-    assert len(restricted) == len(everything) == 1
-    for sql in restricted.values():
-        assert "time_at >= cast('2026-10-30' as date)" in sql
-        assert "time_at < cast('2026-10-31' as date)" in sql
-    for sql in everything.values():
-        assert "time_at >=" not in sql and "dbt_subquery" not in sql

@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 {#- The rows of the partition window on `date_column` (end exclusive): the incremental facts'
-    window, their pre-hook's delete and the tests restricted by `where: partition_window(...)`. -#}
+    window and their pre-hook's delete. -#}
 {% macro partition_window_predicate(date_column) -%}
     {{ date_column }} >= cast('{{ var("partition_start") }}' as date)
             and {{ date_column }} < cast('{{ var("partition_end") }}' as date)
