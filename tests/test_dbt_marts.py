@@ -196,6 +196,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Warehouse]
 
     _copy_inbox(generated / "inbox", incremental.home / "inbox", lambda p: not first_step(p))
     incremental.ingest()
+    before = incremental.copy(root / "before")  # what the refresh changes is read against it
     incremental.dbt("incremental_build", "build")
 
     full = incremental.copy(root / "full")
@@ -227,6 +228,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Warehouse]
     print(f"\ndbt timings (s): {timings}")
     return {
         "incremental": incremental,
+        "before": before,
         "full": full,
         "partitioned": partitioned,
         "focus": focus,
@@ -507,6 +509,67 @@ def test_partition_vars_reload_exactly_that_window(warehouses):
     )
 
 
+# The incremental models whose refresh records the rows it writes (rewritten_rows.sql), by how
+REWRITES_DAYS = [
+    "int_cost_pools_daily", "int_allocation_targets_daily", "int_cost_allocations_ai",
+    "int_cost_allocations_data_plane", "int_cost_allocations_platform",
+    "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
+    "fct_cost_allocations", "cost_daily", "run_performance_daily",
+]  # fmt: skip
+REWRITES_RUN_ATTEMPTS = [
+    "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",
+    "int_run_attempts_split_by_hour", "fct_run_jobs", "fct_run_steps",
+]  # fmt: skip
+REWRITES_KEYS_OF_NEW_FILES = ["int_metric_points_deltas", "int_spans_deduplicated"]
+
+
+def test_a_refresh_tests_the_rows_it_wrote(warehouses):
+    """In the refresh, each of those models recorded a predicate that every row it wrote meets,
+    and its key tests read only the rows that meet it; a later invocation's tests read them all.
+    """
+    incremental, before = warehouses["incremental"], warehouses["before"]
+    recording = REWRITES_DAYS + REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES
+    with duckdb.connect(str(incremental.db), read_only=True) as con:
+        con.execute(f"attach '{before.db}' as before (read_only)")
+        schemas = dict(
+            con.execute(
+                "select table_name, table_schema from information_schema.tables"
+                " where table_catalog = 'warehouse'"
+            ).fetchall()
+        )
+        recorded = {t.removesuffix("__rewritten_rows") for t in schemas if "__rewritten" in t}
+        assert recorded == set(recording)
+        invocations, restricted = set(), []
+        for model in recording:
+            table = f"{schemas[model]}.{model}"
+            [(invocation, predicate)] = con.execute(
+                f"select invocation_id, predicate from intermediate.{model}__rewritten_rows"
+            ).fetchall()
+            invocations.add(invocation)
+            [(written, outside)] = con.execute(
+                f"select count(*), count(*) filter (where not ({predicate})) from"
+                f" (select * from {table} except all select * from before.{table})"
+            ).fetchall()
+            assert written > 0 and outside == 0, (model, predicate)
+            [(rows, selected)] = con.execute(
+                f"select count(*), count(*) filter (where {predicate}) from {table}"
+            ).fetchall()
+            if selected < rows:
+                restricted.append(model)
+    assert len(invocations) == 1  # the refresh's
+    # the new days' rows: the attempts, spans and points of the new files, and the cost days
+    # outside the months the new invoices cover
+    assert set(REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES) <= set(restricted)
+    assert "int_allocation_targets_daily" in restricted
+    # the build's key test read the recorded rows; `docs generate` (a later invocation) compiled
+    # the same test over the whole table
+    name = "unique_fct_run_steps_run_step_id"
+    built = next((incremental.home / "target" / "run").rglob(f"{name}.sql")).read_text()
+    compiled = next((incremental.home / "target" / "compiled").rglob(f"{name}.sql")).read_text()
+    assert "where _loaded_at > cast(" in built
+    assert "_loaded_at" not in compiled and "dbt_subquery" not in compiled
+
+
 # --- the marts answer the brief -----------------------------------------------------------------
 
 
@@ -620,10 +683,12 @@ def test_every_model_is_documented_and_has_a_primary_key_test(warehouses):
                 "test_metadata") else node["name"])  # fmt: skip
     undocumented = [uid for uid, n in models.items() if not n["description"].strip()]
     assert undocumented == []
+    # a key unique by how the model computes it needs a reason, as its test could not fail
     without_key = [
         uid
         for uid, names in tested.items()
         if not ({"unique", "not_null"} <= names or "unique_combination_of_columns" in names)
+        and not models[uid]["meta"].get("key_unique_by_construction")
     ]
     assert without_key == []
     marts = [n for n in models.values() if n["fqn"][1] == "marts"]

@@ -9,27 +9,38 @@
     files (a first incremental run after a large backfill) it falls back to that subquery.
 -#}
 {% macro new_raw_files_filter(relation, file_column='_file_sha256', max_literals=200) -%}
-    {%- if execute -%}
-        {%- set query -%}
-            select distinct {{ file_column }} as file_hash from {{ relation }}
-            where {{ file_column }} is not null
-            except
-            select distinct {{ file_column }} from {{ this }}
-            order by file_hash
-        {%- endset -%}
-        {%- set hashes = run_query(query).columns[0].values() -%}
+    {%- set hashes = new_raw_file_hashes(relation, file_column) -%}
+    {%- if hashes | length <= max_literals -%}
+        {{ raw_files_in(hashes, file_column) }}
     {%- else -%}
-        {%- set hashes = [] -%}
+        {{ file_column }} not in (select distinct kept.{{ file_column }} from {{ this }} as kept)
     {%- endif -%}
+{%- endmacro %}
+
+{#- The hashes of the files in `relation` that `this` holds no row of, sorted (none when
+    parsing). -#}
+{% macro new_raw_file_hashes(relation, file_column='_file_sha256') -%}
+    {%- if not execute -%}
+        {%- do return([]) -%}
+    {%- endif -%}
+    {%- set query -%}
+        select distinct {{ file_column }} as file_hash from {{ relation }}
+        where {{ file_column }} is not null
+        except
+        select distinct {{ file_column }} from {{ this }}
+        order by file_hash
+    {%- endset -%}
+    {%- do return(run_query(query).columns[0].values() | list) -%}
+{%- endmacro %}
+
+{% macro raw_files_in(hashes, file_column='_file_sha256') -%}
     {%- if hashes | length == 0 -%}
         1 = 0
-    {%- elif hashes | length <= max_literals -%}
+    {%- else -%}
         {{ file_column }} in (
             {%- for hash in hashes %}
             '{{ hash }}'{{ ',' if not loop.last }}
             {%- endfor %}
         )
-    {%- else -%}
-        {{ file_column }} not in (select distinct kept.{{ file_column }} from {{ this }} as kept)
     {%- endif -%}
 {%- endmacro %}

@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='series_key',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook="{{ record_rewritten_rows(keys_in_new_raw_files(['series_key'], ref('stg_otel__metric_points'))) }}"
 ) }}
 -- Every metric data point as the increase it contributes over its own interval.
 --   cumulative: within one series and one start time, ordered by time, a point contributes its

@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['trace_id', 'span_id'],
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook="{{ record_rewritten_rows(keys_in_new_raw_files(['trace_id', 'span_id'], ref('stg_otel__spans'))) }}"
 ) }}
 -- The collector may export a span twice: one row per (trace_id, span_id), from the latest load.
 -- Incremental: the spans of raw files not seen yet, deduplicated together with the rows already
