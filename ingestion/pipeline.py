@@ -378,7 +378,8 @@ def _parse_file(
         if isinstance(exc, Exception):
             raise IngestionError(f"unexpected error while ingesting {rel}: {exc!r}") from exc
         raise
-    rows = outputs.close()
+    with _gc_paused():  # the last row buffers too: a collection would scan them once more
+        rows = outputs.close()
     return _Parsed(status, loaded, quarantined, dict(reasons), rows)
 
 
@@ -457,7 +458,7 @@ def _commit_file(
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is parsed.
+    """Pause the cyclic garbage collector while a file is parsed and its outputs written.
 
     Parsing allocates millions of small dicts and strings without reference cycles (they are
     freed by reference counting); the collector would rescan the growing row buffers again and
