@@ -339,9 +339,23 @@ def get_timestamp(
         if required:
             raise RecordError("missing_field", f"{key} is required")
         return None
-    parsed = parse_timestamp(value, key)
-    check_not_future(parsed, key, limit)
+    # A run snapshot repeats its timestamps (a step ends when the next starts, a job with its
+    # last step): each distinct text is parsed once. Only parsed strings are kept.
+    parsed = _PARSED_TIMESTAMPS.get(value) if value.__class__ is str else None
+    if parsed is None:
+        parsed = parse_timestamp(value, key)
+        if value.__class__ is str:
+            if len(_PARSED_TIMESTAMPS) >= _PARSED_TIMESTAMPS_MAX:
+                _PARSED_TIMESTAMPS.clear()
+            _PARSED_TIMESTAMPS[value] = parsed
+    if parsed > limit:
+        check_not_future(parsed, key, limit)
     return parsed
+
+
+# Timestamp text -> parsed value, for `get_timestamp` (bounded: cleared when full).
+_PARSED_TIMESTAMPS: dict[str, datetime] = {}
+_PARSED_TIMESTAMPS_MAX = 100_000
 
 
 # --- CSV ----------------------------------------------------------------------------------------

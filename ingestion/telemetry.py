@@ -442,11 +442,13 @@ def _metric(
     monotonic = is_monotonic is True
     for point in points:
         try:
-            row = _point_row(point, metric_type, head, series_prefix, scope, limit_ns, monotonic)
+            row = _point_row(
+                point, metric_type, head, series_prefix, scope, limit_ns, monotonic, number
+            )
         except RecordError as exc:
             yield Quarantined(number, f"{exc} (metric {name})", _block_payload(point))
             continue
-        yield "metric_points", (*row, number)
+        yield "metric_points", row
 
 
 def _metric_data(metric: object, where: str) -> tuple[str, dict, list]:
@@ -484,12 +486,13 @@ def _point_row(
     scope: _Scope,
     limit_ns: int,
     monotonic: bool,
+    number: int,
 ) -> tuple:
-    """One `metric_points` row without its line number, as a tuple in `METRIC_COLUMNS` order;
+    """One `metric_points` row, as a tuple in `METRIC_COLUMNS` order (`number` is its line);
     `head` holds the metric's own columns, `series_prefix` the start of its series keys."""
     # The hot path of metric ingestion (one call per data point): the common forms are read
     # inline, anything else goes through the careful helpers, which raise the same errors.
-    if not isinstance(point, dict):
+    if point.__class__ is not dict:
         raise RecordError(
             "invalid_otlp", f"a data point must be an object, got {json_type_name(point)}"
         )
@@ -521,12 +524,24 @@ def _point_row(
     value = count = total = low = high = None
     if metric_type == "histogram":
         if not no_value:
-            count = _uint64(get("count"), "count") or 0
-            if count > INT64_MAX:
-                raise RecordError("out_of_range", f"count must be <= {INT64_MAX}, got {count}")
-            total = _double(get("sum"), "sum")
-            low = _double(get("min"), "min")
-            high = _double(get("max"), "max")
+            # Fast paths: a count as a decimal string of fewer than 19 digits (within int64),
+            # bounds as floats; anything else through the checking helpers.
+            count = get("count")
+            if count.__class__ is not str or not count.isdecimal() or len(count) >= 19:
+                count = _uint64(count, "count") or 0
+                if count > INT64_MAX:
+                    raise RecordError("out_of_range", f"count must be <= {INT64_MAX}, got {count}")
+            else:
+                count = int(count)
+            total = get("sum")
+            if total.__class__ is not float:
+                total = _double(total, "sum")
+            low = get("min")
+            if low.__class__ is not float:
+                low = _double(low, "min")
+            high = get("max")
+            if high.__class__ is not float:
+                high = _double(high, "max")
             if total is not None and total < 0:
                 raise RecordError("negative_value", f"histogram sum must be >= 0, got {total}")
     elif not no_value:
@@ -582,6 +597,7 @@ def _point_row(
         *text,
         # bytes: Arrow takes UTF-8 bytes for a string column as they are, saving a decode.
         attributes_json,
+        number,
     )
 
 
