@@ -281,16 +281,21 @@ def _span_row(span: object, scope: _Scope, limit_ns: int, number: int) -> tuple:
     if name is not None and type(name) is not str:
         raise RecordError("invalid_type", f"name must be a string, got {describe(name)}")
     kind = get("kind")
-    span_kind = _KIND_LOOKUP.get(kind) if type(kind) is not bool else None
+    span_kind = _lookup(_KIND_LOOKUP, kind)
     if span_kind is None:
         _enum(kind, SPAN_KINDS, _KIND_NAMES, "kind")
     status = get("status") or _EMPTY
     if type(status) is not dict:
         raise RecordError("invalid_type", f"status must be an object, got {describe(status)}")
     code = status.get("code")
-    status_code = _STATUS_LOOKUP.get(code) if type(code) is not bool else None
+    status_code = _lookup(_STATUS_LOOKUP, code)
     if status_code is None:
         _enum(code, STATUS_CODES, _STATUS_NAMES, "status.code")
+    message = status.get("message") or None
+    if message is not None and type(message) is not str:
+        raise RecordError(
+            "invalid_type", f"status.message must be a string, got {describe(message)}"
+        )
 
     own = get("attributes")
     own = _attributes(own, "attributes") if own else _EMPTY
@@ -321,7 +326,7 @@ def _span_row(span: object, scope: _Scope, limit_ns: int, number: int) -> tuple:
         start_ns // 1000,
         end_ns // 1000,
         status_code,
-        status.get("message") or None,
+        message,
         scope.service_name,
         scope.name,
         _text(a("gen_ai.operation.name")),
@@ -405,10 +410,13 @@ def _metric(
     # counted once, loaded or quarantined.
     problem: str | None = None
     name = metric.get("name")
+    unit = metric.get("unit") or None
     temporality = None
     is_monotonic = None
     if not isinstance(name, str) or not name:
         problem = f"missing_field: metric name is required ({scope_where}.metrics[{m}])"
+    elif unit is not None and type(unit) is not str:
+        problem = f"invalid_type: unit of metric {name} must be a string, got {describe(unit)}"
     elif metric_type not in ("sum", "gauge", "histogram"):
         problem = (
             f"unsupported_metric_type: {metric_type} data points are not loaded "
@@ -437,7 +445,7 @@ def _metric(
             yield Quarantined(number, problem, _block_payload(point))
         return
     # What every point of the metric shares: the first columns and the series key's prefix.
-    head = (name, metric.get("unit") or None, metric_type, temporality, is_monotonic)
+    head = (name, unit, metric_type, temporality, is_monotonic)
     series_prefix = _series_prefix(name, resource_key)
     monotonic = is_monotonic is True
     for point in points:
@@ -707,6 +715,10 @@ def _scope(block: object, resource: _Scope, where: str) -> _Scope:
         raise RecordError("invalid_otlp", f"{where}.scope must be an object")
     own = _attributes(scope.get("attributes"), f"{where}.scope.attributes")
     name = scope.get("name")
+    if name is not None and type(name) is not str:
+        raise RecordError(
+            "invalid_type", f"{where}.scope.name must be a string, got {describe(name)}"
+        )
     if not own:
         return _Scope(resource.attributes, resource.ids, name or None, resource.service_name)
     attrs = {**resource.attributes, **own}
@@ -905,6 +917,16 @@ def _check_time(nanos: int, field: str, limit_ns: int) -> None:
         )
 
 
+def _lookup(names: dict, value: object) -> str | None:
+    """The name of an enum given as its number or name, or None (then `_enum` explains why)."""
+    if type(value) is bool:
+        return None
+    try:
+        return names.get(value)
+    except TypeError:  # an object or array
+        return None
+
+
 def _enum(value: object, by_number: dict, by_name: dict, field: str) -> str | None:
     if value is None:
         return by_number[0]  # protobuf JSON omits the default (zero) value
@@ -956,7 +978,7 @@ def _count(name: str, value: object) -> int | None:
 def _risk_level(value: object) -> str | None:
     if value is None or value == "":
         return None
-    if value not in RISK_LEVELS:
+    if type(value) is not str or value not in RISK_LEVELS:
         raise RecordError(
             "unknown_enum",
             f"factory.tool.risk_level must be one of high, low, medium, got {describe(value)}",

@@ -99,6 +99,13 @@ def _two_resources(request: dict, signal: str, bad_resource: dict) -> dict:
     return request
 
 
+def _scope_named_by_an_object_first(request: dict) -> dict:
+    """The request with a scope block whose name is an object placed before its good one."""
+    bad = {"scope": {"name": {"text": "factory.agent"}}, "spans": [span("0000000000000001")]}
+    request["resourceSpans"][0]["scopeSpans"].insert(0, bad)
+    return request
+
+
 def _gauge() -> dict:
     return {"name": "droid.queue.depth", "gauge": {"dataPoints": [number_point(3, time=T0)]}}
 
@@ -323,6 +330,64 @@ CASES = [
         "t.jsonl",
         lambda: jsonl_bytes([_two_scopes(trace_request([span()]), "Spans", "spans", "oops")]),
         "invalid_otlp",
+        1,
+        1,
+    ),
+    # values of the wrong JSON type where OTLP has a scalar: the record is quarantined, the
+    # file goes on (they used to stop the ingestion with a TypeError or an Arrow error)
+    Case(
+        "span kind is an object",
+        "telemetry",
+        "t.jsonl",
+        lambda: spans_file(span("0000000000000001", kind={"value": 3}), span()),
+        "unknown_enum",
+        1,
+        1,
+    ),
+    Case(
+        "span status code is an array",
+        "telemetry",
+        "t.jsonl",
+        lambda: spans_file(span("0000000000000001", status={"code": [2]}), span()),
+        "unknown_enum",
+        1,
+        1,
+    ),
+    Case(
+        "span status message is an object",
+        "telemetry",
+        "t.jsonl",
+        lambda: spans_file(span("0000000000000001", status={"message": {"text": "x"}}), span()),
+        "invalid_type",
+        1,
+        1,
+    ),
+    Case(
+        "tool risk level is an array",
+        "telemetry",
+        "t.jsonl",
+        lambda: spans_file(
+            span("0000000000000001", attrs={"factory.tool.risk_level": ["high"]}), span()
+        ),
+        "unknown_enum",
+        1,
+        1,
+    ),
+    Case(
+        "scope name is an object; the next scope of the resource still loads",
+        "telemetry",
+        "t.jsonl",
+        lambda: jsonl_bytes([_scope_named_by_an_object_first(trace_request([span()]))]),
+        "invalid_type",
+        1,
+        1,
+    ),
+    Case(
+        "metric unit is not a string",
+        "telemetry",
+        "t.jsonl",
+        lambda: jsonl_bytes([metrics_request([{**_gauge(), "unit": True}, _gauge()])]),
+        "invalid_type",
         1,
         1,
     ),
