@@ -506,7 +506,8 @@ def test_partition_vars_reload_exactly_that_window(warehouses):
     )
 
 
-# The incremental models whose refresh records the rows it writes (rewritten_rows.sql), by how
+# The incremental models whose refresh records the rows it writes (rewritten_rows.sql), grouped
+# by what they rewrite: days, run attempts, the keys of unseen raw files.
 REWRITES_DAYS = [
     "int_cost_pools_daily", "int_allocation_targets_daily", "int_cost_allocations_ai",
     "int_cost_allocations_data_plane", "int_cost_allocations_platform",
