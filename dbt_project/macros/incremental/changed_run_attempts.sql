@@ -3,8 +3,9 @@
     its jobs and steps, its busy time split by day and hour, and their facts. Each keeps the
     winning snapshot's `_loaded_at`; in an incremental run only the attempts whose winning
     snapshot was loaded after the newest `_loaded_at` the model holds are rebuilt. The pre-hook
-    (`delete_changed_run_attempts`) first deletes every row of those attempts, so an attempt whose
-    new snapshot lists fewer jobs or steps loses the others; the model then appends their rows.
+    (`delete_changed_run_attempts`) first records those attempts' rows for the tests
+    (rewritten_rows.sql) and deletes every row of those attempts, so an attempt whose new
+    snapshot lists fewer jobs or steps loses the others; the model then appends their rows.
 
     Why that is every changed attempt: an attempt's winner only changes to a snapshot of a later
     load, each load stamps one `_loaded_at` later than the loads before it (the order the
@@ -21,7 +22,8 @@
 
 {% macro delete_changed_run_attempts() -%}
     {%- set watermark = _run_attempts_watermark() -%}
-    {%- if watermark is not none -%}
+    {{ record_rewritten_rows(_loaded_after(watermark)) }}
+    {%- if watermark is not none %};
         delete from {{ this }}
         where (run_id, attempt) in (
             select

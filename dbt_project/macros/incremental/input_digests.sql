@@ -112,16 +112,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The days this run rewrites, as a predicate (rewritten_rows.sql); none: every day. -#}
-{% macro rewritten_input_days(date_column, inputs) -%}
-    {%- set days = changed_input_days(inputs) -%}
-    {%- do return(none if days is none else input_days_filter(date_column, days)) -%}
-{%- endmacro %}
-
+{#- Pre-hook: the days to recompute, recorded for the tests (rewritten_rows.sql; none when
+    every day is), then deleted. -#}
 {% macro delete_changed_input_days(date_column, inputs) -%}
-    {%- if is_incremental() -%}
+    {%- set days = changed_input_days(inputs) -%}
+    {{ record_rewritten_rows(none if days is none else input_days_filter(date_column, days)) }}
+    {%- if is_incremental() %};
         delete from {{ this }}
-        where {{ input_days_filter(date_column, changed_input_days(inputs)) }}
+        where {{ input_days_filter(date_column, days) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -189,10 +187,7 @@
         'incremental_strategy': 'delete+insert',
         'unique_key': date_column,
         'on_schema_change': 'append_new_columns',
-        'pre_hook': [
-            "{{ record_rewritten_rows(rewritten_input_days('" ~ date_column ~ "', daily_inputs(this.identifier))) }}",
-            "{{ delete_changed_input_days('" ~ date_column ~ "', daily_inputs(this.identifier)) }}"
-        ],
+        'pre_hook': "{{ delete_changed_input_days('" ~ date_column ~ "', daily_inputs(this.identifier)) }}",
         'post_hook': "{{ store_input_digests(daily_inputs(this.identifier)) }}"
     }) -%}
 {%- endmacro %}

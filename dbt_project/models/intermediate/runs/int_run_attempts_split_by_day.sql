@@ -2,10 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ record_rewritten_rows(changed_run_attempts_filter()) }}",
-        "{{ delete_changed_run_attempts() }}"
-    ]
+    pre_hook="{{ delete_changed_run_attempts() }}"
 ) }}
 -- The time each started run attempt held its worker (one instance per attempt, from start to
 -- finish; until the latest snapshot while still running), cut at UTC midnights: one row per

@@ -2,10 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ record_rewritten_rows(changed_run_attempts_filter()) }}",
-        "{{ delete_changed_run_attempts() }}"
-    ]
+    pre_hook="{{ delete_changed_run_attempts() }}"
 ) }}
 -- The time each started run attempt held its worker, cut at the full UTC hours: one row per
 -- attempt and hour it was busy. The busy side of the capacity utilisation per pool and hour.

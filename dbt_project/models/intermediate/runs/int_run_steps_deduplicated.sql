@@ -2,10 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ record_rewritten_rows(changed_run_attempts_filter()) }}",
-        "{{ delete_changed_run_attempts() }}"
-    ]
+    pre_hook="{{ delete_changed_run_attempts() }}"
 ) }}
 -- The steps of each run attempt as its winning snapshot (int_run_attempts_deduplicated) lists
 -- them. Incremental: only the attempts with a newly loaded winning snapshot

@@ -2,10 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ record_rewritten_rows(changed_run_attempts_filter()) }}",
-        "{{ delete_changed_run_attempts() }}"
-    ]
+    pre_hook="{{ delete_changed_run_attempts() }}"
 ) }}
 -- One row per job of a run attempt (checkout, plan, implement, test, review), as the attempt's
 -- latest snapshot lists it.

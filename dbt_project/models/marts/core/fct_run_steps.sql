@@ -2,10 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ record_rewritten_rows(changed_run_attempts_filter()) }}",
-        "{{ delete_changed_run_attempts() }}"
-    ]
+    pre_hook="{{ delete_changed_run_attempts() }}"
 ) }}
 -- One row per step of a job of a run attempt (clone-repository, edit-files, run-tests, ...),
 -- with its job, as the attempt's latest snapshot lists it.
