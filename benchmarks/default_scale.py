@@ -69,8 +69,8 @@ def build(work: Path, refresh: bool = True) -> None:
     if refresh:
         release_held(Path(generated["held"]), home)
         results["refresh_ingestion"] = ingest(home, floor=False)
-        refresh_args = ["--vars", one_day_window(generated["last_day"])]
-        results["refresh"] = dbt_build(home, refresh_args, "incremental")
+        window = one_day_window(generated["last_day"])
+        results["refresh"] = dbt_build(home, [], "incremental", window)
         results["refresh"]["ratio_to_full_build"] = round(
             results["refresh"]["seconds"] / results["full_build"]["seconds"], 3
         )

@@ -10,7 +10,7 @@ with the project's generator (`ingestion.generator`), holds the last day back, a
 1. ingestion (`benchmarks.ingest_timed`) against the floor, DuckDB reading the same files;
 2. the full `dbt build` (models and tests): wall time and peak RSS of the dbt process;
 3. the refresh after the held-back day arrives: its ingestion and a `dbt build` over that one
-   daily partition (`partition_start`/`partition_end`, as the hourly Dagster job runs it).
+   daily partition (`FACTORY_WAREHOUSE_PARTITION_WINDOW`, as the hourly Dagster job runs it).
 
 On the longest history it then publishes the serving snapshot and times 10 analyst queries
 (`benchmarks.queries`), and finally times `factory-warehouse demo` in a fresh home. Results go
@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ingestion.settings import DBT_PROJECT_DIR, REPO_ROOT, warehouse_environment
-from orchestration.resources import DBT_BUILD
+from orchestration.resources import DBT_BUILD, PARTITION_WINDOW_ENV
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 # written by benchmarks/default_scale.py, which measures the default scale in phases
@@ -98,9 +98,10 @@ def environment(home: Path) -> dict[str, str]:
     return env
 
 
-def dbt_build(home: Path, extra: list[str], label: str) -> dict:
+def dbt_build(home: Path, extra: list[str], label: str, window: str | None = None) -> dict:
     """`dbt build` on the warehouse in `home` as the Dagster refresh runs it (data tests, no unit
-    tests); time, memory and the slowest nodes."""
+    tests), with the partition `window` (`one_day_window`) if given; time, memory and the
+    slowest nodes."""
     # one target folder per home: the second build reuses the first one's partial parse
     target = home / "dbt-target"
     command = [
@@ -116,7 +117,10 @@ def dbt_build(home: Path, extra: list[str], label: str) -> dict:
         "--log-path",
         str(home / "dbt-logs"),
     ]
-    measured = run_measured(command, environment(home), cwd=DBT_PROJECT_DIR)
+    env = environment(home)
+    if window:
+        env[PARTITION_WINDOW_ENV] = window
+    measured = run_measured(command, env, cwd=DBT_PROJECT_DIR)
     # the threads dbt ran with, as it reports them (the profile's default or the environment's)
     measured["threads"] = int(re.search(r"Concurrency: (\d+) threads", measured.pop("stdout"))[1])
     shutil.copy(target / "run_results.json", home / f"run_results-{label}.json")
@@ -251,9 +255,9 @@ def measure_history(
 
     release_held(held, home)
     refresh_ingest = ingest(home, floor=False)
-    refresh_args = [*selection, "--vars", one_day_window(generated["last_day"])]
+    refresh_window = one_day_window(generated["last_day"])
     _save_before_refresh(home)
-    incremental = dbt_build(home, refresh_args, "incremental")
+    incremental = dbt_build(home, selection, "incremental", refresh_window)
     print(f"[{days}d] incremental build {incremental['seconds']:.0f} s", flush=True)
     return {
         "home": home,
@@ -266,15 +270,16 @@ def measure_history(
             "build": incremental,
             "ratio_to_full_build": round(incremental["seconds"] / full["seconds"], 3),
         },
-        "refresh_args": refresh_args,
+        "refresh_selection": selection,
+        "refresh_window": refresh_window,
     }
 
 
 def one_day_window(day: str) -> str:
-    """The dbt vars of the refresh of one day (ISO): its partition window, end exclusive."""
+    """The partition window of the refresh of one day (ISO), as `PARTITION_WINDOW_ENV` takes it:
+    START/END, end exclusive."""
     start = date.fromisoformat(day)
-    window = {"partition_start": start.isoformat(), "partition_end": str(start + timedelta(1))}
-    return json.dumps(window)
+    return f"{start}/{start + timedelta(1)}"
 
 
 # What a refresh build changes, in a home: the warehouse, and dbt's partial parse (a repeat must
@@ -296,7 +301,12 @@ def repeat_refreshes(histories: list[dict], rounds: int) -> None:
             home = history["home"]
             for path in _REFRESHED:
                 shutil.copyfile(home / f"before-refresh-{path.name}", home / path)
-            build = dbt_build(home, history["refresh_args"], f"incremental-{round_}")
+            build = dbt_build(
+                home,
+                history["refresh_selection"],
+                f"incremental-{round_}",
+                history["refresh_window"],
+            )
             history["incremental"].setdefault("repeats", []).append(build["seconds"])
             days, seconds = history["days"], build["seconds"]
             print(f"[{days}d] refresh round {round_}: {seconds:.0f} s", flush=True)

@@ -16,6 +16,9 @@ DUCKDB_WRITER_POOL = "duckdb_writer"
 # development and CI (`factory-warehouse build`, the test suite), not to every scheduled refresh,
 # where they only add time (dbt's advice). Data tests still run, as asset checks.
 DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")
+# The incremental facts' partition window for dbt, START/END (ISO dates, end exclusive); see
+# dbt_project/macros/incremental/incremental_window.sql
+PARTITION_WINDOW_ENV = "FACTORY_WAREHOUSE_PARTITION_WINDOW"
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -12,17 +12,25 @@ from ingestion.pipeline import ingest_source
 from ingestion.schemas import RAW_TABLES
 from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.warehouse import register_raw_views
+from orchestration.resources import PARTITION_WINDOW_ENV
 
 DBT = Path(sys.executable).with_name("dbt")
 
 
 def run_dbt(
-    home: Path, *args: str, project: Path = DBT_PROJECT_DIR, database: Path | None = None
+    home: Path,
+    *args: str,
+    project: Path = DBT_PROJECT_DIR,
+    database: Path | None = None,
+    partition_window: str | None = None,
 ) -> str:
-    """`dbt <args>` on the warehouse of `home` (or `database`), its target and logs in `home`;
-    fails the test with dbt's output when dbt fails. Returns the output."""
+    """`dbt <args>` on the warehouse of `home` (or `database`), its target and logs in `home`,
+    with the facts' `partition_window` (START/END) if given; fails the test with dbt's output
+    when dbt fails. Returns the output."""
     database = database or home / "warehouse.duckdb"
     env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}
+    if partition_window:
+        env[PARTITION_WINDOW_ENV] = partition_window
     command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
     command += ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)

@@ -4,8 +4,8 @@ the same raw zone.
 
 A warehouse is built on 3 generated days; then the 4th day (and its month's invoices) arrives
 with a corrected FOCUS file for day 1 and a re-export of day 2, and is refreshed with the
-partition vars of day 4 only (the Dagster/benchmark refresh); then another late FOCUS file for
-day 2 arrives and is refreshed without vars (a plain `dbt build`, as Dagster's fact inputs).
+partition window of day 4 only (the Dagster/benchmark refresh); then another late FOCUS file for
+day 2 arrives and is refreshed without a window (a plain `dbt build`, as Dagster's fact inputs).
 After each refresh every incremental model equals a full rebuild (sorted rows, money to the
 cent) and the reconciliation tests pass.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import re
 import shutil
 from datetime import date, timedelta
@@ -47,18 +46,19 @@ MODELS = {
 # the incremental models, their parents and the models and tests that check reconciliation
 SELECTION = "+cost_daily +fct_infra_costs +run_performance_daily"
 CENT = Decimal("0.01")
-SCENARIOS = ("with_vars", "without_vars")
+SCENARIOS = ("with_window", "without_window")
 ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in models]
 
 
-def dbt(home: Path, database: Path, *args: str) -> str:
-    return run_dbt(home, *args, database=database)
+def dbt(home: Path, database: Path, *args: str, partition_window: str | None = None) -> str:
+    return run_dbt(home, *args, database=database, partition_window=partition_window)
 
 
-def build(home: Path, *args: str) -> str:
+def build(home: Path, *args: str, partition_window: str | None = None) -> str:
     # cautious: only the tests whose parents are all selected
     selection = ("--select", SELECTION, "--indirect-selection", "cautious")
-    return dbt(home, home / "warehouse.duckdb", "build", *selection, *args)
+    database = home / "warehouse.duckdb"
+    return dbt(home, database, "build", *selection, *args, partition_window=partition_window)
 
 
 def ingest(home: Path) -> None:
@@ -81,12 +81,13 @@ def rows(database: Path, schema: str, table: str) -> list[tuple]:
     return sorted((tuple(_rounded(v) for v in row) for row in fetched), key=repr)
 
 
-def rebuilt(home: Path, name: str, *args: str) -> Path:
+def rebuilt(home: Path, name: str, partition_window: str | None = None) -> Path:
     """A full rebuild of the same raw zone, in a copy of the warehouse file (same target: dbt
-    reuses its parse when the vars are the same)."""
+    reuses its parse)."""
     copy = home.parent / f"{name}.duckdb"
     shutil.copy(home / "warehouse.duckdb", copy)
-    dbt(home, copy, "run", "--select", SELECTION, "--full-refresh", *args)
+    run = ("run", "--select", SELECTION, "--full-refresh")
+    dbt(home, copy, *run, partition_window=partition_window)
     return copy
 
 
@@ -119,7 +120,7 @@ def late_correction(billing: Path, day: date, label: str, factor: str) -> None:
 
 
 def window(day: date) -> str:
-    return json.dumps({"partition_start": str(day), "partition_end": str(day + timedelta(1))})
+    return f"{day}/{day + timedelta(1)}"
 
 
 @pytest.fixture(scope="module")
@@ -143,17 +144,17 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
         gzip.decompress((billing / f"focus-infra-{second_day}.csv.gz").read_bytes())
     )
     ingest(home)
-    with_vars = build(home, "--vars", window(last_day))
+    with_window = build(home, partition_window=window(last_day))
     incremental_1 = tmp / "incremental_1.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_1)
-    rebuilt_1 = rebuilt(home, "rebuilt_1", "--vars", window(last_day))
+    rebuilt_1 = rebuilt(home, "rebuilt_1", window(last_day))
 
-    # another late file, for day 2; a plain build without vars
+    # another late file, for day 2; a plain build without a window
     late_correction(billing, second_day, "late", "1.5")
     ingest(home)
     log = home / "logs" / "dbt.log"  # dbt logs every statement it runs there
     logged_before = log.stat().st_size
-    without_vars = build(home)
+    without_window = build(home)
     statements = log.read_bytes()[logged_before:].decode()
     compiled = {
         model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
@@ -163,8 +164,8 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     shutil.copy(home / "warehouse.duckdb", incremental_2)
     rebuilt_2 = rebuilt(home, "rebuilt_2")
     return {
-        "with_vars": (incremental_1, rebuilt_1, with_vars),
-        "without_vars": (incremental_2, rebuilt_2, without_vars),
+        "with_window": (incremental_1, rebuilt_1, with_window),
+        "without_window": (incremental_2, rebuilt_2, without_window),
         "compiled": compiled,
         "statements": statements,
         "first_day": first_day,
@@ -214,13 +215,13 @@ def test_the_refresh_passes_the_reconciliation_tests(refreshes, scenario):
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_late_files_of_earlier_days_changed_those_days(refreshes, scenario):
     """The late files did change earlier days (so the comparison above means something)."""
-    day = refreshes["first_day"] if scenario == "with_vars" else refreshes["second_day"]
+    day = refreshes["first_day"] if scenario == "with_window" else refreshes["second_day"]
     incremental = refreshes[scenario][0]
     with duckdb.connect(str(incremental), read_only=True) as con:
         [(lines,)] = con.execute(
             "select count(*) from intermediate.int_focus_costs_deduplicated"
             " where _source_file like ?",
-            [f"%{day}-{'corrected' if scenario == 'with_vars' else 'late'}%"],
+            [f"%{day}-{'corrected' if scenario == 'with_window' else 'late'}%"],
         ).fetchall()
     assert lines == 6
 
@@ -230,7 +231,7 @@ KEYED_MODELS = ("int_focus_costs_deduplicated", "int_focus_costs_daily")  # by r
 
 @pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m not in KEYED_MODELS])
 def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
-    """Without vars, the late file for day 2 (one of its rows spread over days 2 and 3) changed
+    """Without a window, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
     (cost objects only: no bill) and the run performance (runs only) nothing."""
     day = refreshes["second_day"]
@@ -246,7 +247,7 @@ def test_the_billing_rows_are_read_once(refreshes):
     new late file, and the re-export of day 2, whose rows all lost to the first load (read again
     at each refresh, and again adding nothing); the daily spread only the rows not spread yet."""
     compiled = refreshes["compiled"]
-    with duckdb.connect(str(refreshes["without_vars"][0]), read_only=True) as con:
+    with duckdb.connect(str(refreshes["without_window"][0]), read_only=True) as con:
         expected = {
             sha
             for (sha,) in con.execute(
@@ -267,7 +268,7 @@ def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
     entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
     passes = [e for e in entries if f".{model}: " in e and "hash(digested)" in e]
     assert len(passes) == 1
-    with duckdb.connect(str(refreshes["without_vars"][0]), read_only=True) as con:
+    with duckdb.connect(str(refreshes["without_window"][0]), read_only=True) as con:
         tables = {
             name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
         }

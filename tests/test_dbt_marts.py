@@ -5,7 +5,7 @@ daily exports arrive: the first 20 days, `dbt build`; then the remaining days an
 LLM invoices, `dbt build` again, incrementally (the `daily_partitioned` facts only reload their
 lookback window). That warehouse is the one every test reads. A copy of it is rebuilt with
 `--full-refresh` and must hold identical marts; another copy is damaged on two days and reloaded
-with the partition vars for one of them, which must repair that day and touch nothing else.
+with the partition window of one of them, which must repair that day and touch nothing else.
 `dbt docs generate` compiles the analyses, and each one runs against the warehouse. The FOCUS
 sample (1,000 untagged rows of AWS, Azure and Oracle bills) and a small bill in other currencies
 are built side by side with the first step.
@@ -37,6 +37,7 @@ from ingestion.generator import generate
 from ingestion.pipeline import ingest_inbox
 from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.warehouse import register_raw_views
+from orchestration.resources import PARTITION_WINDOW_ENV
 from tests.conftest import FIXTURES_DIR, SAMPLE_END_DATE
 
 pytestmark = pytest.mark.slow
@@ -68,18 +69,21 @@ class Warehouse:
         ingest_inbox(self.home / "inbox", self.home / "raw")
         register_raw_views(self.db, self.home / "raw")
 
-    def dbt(self, name: str, *args: str) -> int:
-        """Runs `dbt <args>` on this warehouse; keeps its output, return code and duration.
+    def dbt(self, name: str, *args: str, partition_window: str | None = None) -> int:
+        """Runs `dbt <args>` on this warehouse, with the facts' `partition_window` (START/END) if
+        given; keeps its output, return code and duration.
 
         dbt runs in the warehouse folder on the relative path `warehouse.duckdb`, so every
         warehouse has the same profile and starts from the one parsed project (`parsed`), which
-        saves a full parse per command; dbt re-parses by itself when vars differ.
+        saves a full parse per command.
         """
         target = self.home / "target"
         if Warehouse.parsed and not (target / Warehouse.parsed.name).exists():
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy(Warehouse.parsed, target / Warehouse.parsed.name)
         env = {**os.environ, "FACTORY_WAREHOUSE_DB": "warehouse.duckdb", "DO_NOT_TRACK": "1"}
+        if partition_window:
+            env[PARTITION_WINDOW_ENV] = partition_window
         command = [
             str(DBT),
             *args,
@@ -207,13 +211,14 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Warehouse]
             "run",
             "--select",
             "tag:daily_partitioned",
-            "--vars",
-            json.dumps(
-                {
-                    "partition_start": str(DAMAGED_DAY),
-                    "partition_end": str(DAMAGED_DAY + timedelta(days=1)),
-                }
-            ),
+            partition_window=f"{DAMAGED_DAY}/{DAMAGED_DAY + timedelta(days=1)}",
+        )
+        partitioned.dbt(
+            "reversed_window",
+            "run",
+            "--select",
+            "fct_runs",
+            partition_window=f"{DAMAGED_DAY}/{DAMAGED_DAY}",
         )
         refreshed.result()
     built = {"incremental": incremental, "full": full, "focus": focus, "partitioned": partitioned}
@@ -485,9 +490,12 @@ def test_full_refresh_gives_the_same_marts_as_incremental_loads(warehouses):
     assert runs > 1000
 
 
-def test_partition_vars_reload_exactly_that_window(warehouses):
+def test_a_partition_window_reloads_exactly_that_window(warehouses):
     incremental, partitioned = warehouses["incremental"], warehouses["partitioned"]
     _succeeded(partitioned, "partition_run")
+    # the window comes from the environment, which dbt's partial parse does not depend on
+    # (`--vars` made dbt parse the whole project again on every new window)
+    assert "Unable to do partial parsing" not in partitioned.outputs["partition_run"]
     day = f"{{}} = date '{DAMAGED_DAY}'"
     # the damaged day is reloaded whole ...
     assert _differences(incremental, partitioned, "fct_llm_calls", day.format("call_date")) == 0
@@ -503,6 +511,15 @@ def test_partition_vars_reload_exactly_that_window(warehouses):
             [UNTOUCHED_DAY],
         )[0][0]
         > 0
+    )
+
+
+def test_an_empty_partition_window_is_a_clear_error(warehouses):
+    partitioned = warehouses["partitioned"]
+    assert partitioned.returncodes["reversed_window"] != 0
+    assert (
+        "FACTORY_WAREHOUSE_PARTITION_WINDOW must be START/END, two ISO dates with START before"
+        in partitioned.outputs["reversed_window"]
     )
 
 

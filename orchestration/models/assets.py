@@ -7,7 +7,8 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from dagster_dbt import (
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.inbox.assets import raw_asset_key
 from orchestration.partitions import daily_partitions
-from orchestration.resources import DBT_BUILD, DUCKDB_WRITER_POOL
+from orchestration.resources import DBT_BUILD, DUCKDB_WRITER_POOL, PARTITION_WINDOW_ENV
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed next to this interpreter: the venv need not be on PATH (`make`, CI, cron).
@@ -156,13 +157,26 @@ def dbt_fact_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Rebuilds the run's days (its partition range) of the incremental facts."""
-    window = context.partition_time_window
-    partition_vars = {
-        "partition_start": window.start.date().isoformat(),
-        "partition_end": window.end.date().isoformat(),  # exclusive
-    }
-    # Not kept as the project's partial parse: its vars differ from the other steps' (none).
-    yield from dbt.cli([*DBT_BUILD, "--vars", json.dumps(partition_vars)], context=context).stream()
+    with partition_window_environment(context.partition_time_window):
+        invocation = dbt.cli([*DBT_BUILD], context=context)
+    yield from invocation.stream()
+    keep_partial_parse_current(invocation)
+
+
+@contextmanager
+def partition_window_environment(window: dg.TimeWindow) -> Iterator[None]:
+    """The partition window (end exclusive) in the environment of the dbt processes started
+    inside: `dbt.cli` copies `os.environ` when it starts dbt. An environment variable rather
+    than `--vars`, which would make dbt parse the whole project again on every run."""
+    previous = os.environ.get(PARTITION_WINDOW_ENV)
+    os.environ[PARTITION_WINDOW_ENV] = f"{window.start.date()}/{window.end.date()}"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[PARTITION_WINDOW_ENV]
+        else:
+            os.environ[PARTITION_WINDOW_ENV] = previous
 
 
 @dbt_assets(

@@ -1,17 +1,44 @@
 {#-
     The window of an incremental fact, on its date column.
 
-    - `dbt run --vars '{partition_start: 2026-10-01, partition_end: 2026-10-02}'` (ISO dates,
-      end exclusive; Dagster daily partitions): an incremental run (re)processes exactly these
+    - `FACTORY_WAREHOUSE_PARTITION_WINDOW=2026-10-01/2026-10-02 dbt build ...` (ISO dates, end
+      exclusive; Dagster daily partitions): an incremental run (re)processes exactly these
       days. `delete_partition_window` (a pre-hook) first deletes the window's rows, so a day that
       lost its rows upstream is emptied too; `delete+insert` on the date column writes the rest.
-    - no partition vars: the days from the newest day already loaded minus
+    - no partition window: the days from the newest day already loaded minus
       `incremental_lookback_days` (default 3) on, for late data.
-    - full refresh or first build: everything (the partition vars are ignored).
+    - full refresh or first build: everything (the partition window is ignored).
+
+    An environment variable, not `--vars`: dbt parses the whole project again whenever the
+    `--vars` differ from the last parse's (5-6 s), which a window that changes every hour would
+    pay on every run. The variable is read only when a node executes, so dbt's parse never sees
+    it and keeps its partial parse.
 -#}
+{#- The run's partition window, {'start': ISO date, 'end': ISO date (exclusive)}, or none. -#}
+{% macro partition_window() -%}
+    {%- set text = env_var('FACTORY_WAREHOUSE_PARTITION_WINDOW', '') if execute else '' -%}
+    {%- if not text -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set bounds = text.split('/') | map('trim') | list -%}
+    {%- set iso_date = '[0-9]{4}-[0-9]{2}-[0-9]{2}' -%}
+    {%- if not (
+        bounds | length == 2
+        and modules.re.fullmatch(iso_date, bounds[0])
+        and modules.re.fullmatch(iso_date, bounds[1])
+        and bounds[0] < bounds[1]
+    ) -%}
+        {%- do exceptions.raise_compiler_error(
+            'FACTORY_WAREHOUSE_PARTITION_WINDOW must be START/END, two ISO dates with START before'
+            ~ ' END (exclusive), got "' ~ text ~ '"'
+        ) -%}
+    {%- endif -%}
+    {%- do return({'start': bounds[0], 'end': bounds[1]}) -%}
+{%- endmacro %}
+
 {% macro incremental_window_filter(date_column) -%}
     {%- if is_incremental() -%}
-        {%- if var('partition_start', none) and var('partition_end', none) -%}
+        {%- if partition_window() -%}
             {{ partition_window_predicate(date_column) }}
         {%- else -%}
             {{ date_column }} >= (
@@ -30,7 +57,7 @@
 {%- endmacro %}
 
 {% macro delete_partition_window(date_column) -%}
-    {%- if is_incremental() and var('partition_start', none) and var('partition_end', none) -%}
+    {%- if is_incremental() and partition_window() -%}
         delete from {{ this }}
         where
             {{ partition_window_predicate(date_column) }}
@@ -40,6 +67,7 @@
 {#- The rows of the partition window on `date_column` (end exclusive): the incremental facts'
     window and their pre-hook's delete. -#}
 {% macro partition_window_predicate(date_column) -%}
-    {{ date_column }} >= cast('{{ var("partition_start") }}' as date)
-            and {{ date_column }} < cast('{{ var("partition_end") }}' as date)
+    {%- set window = partition_window() -%}
+    {{ date_column }} >= cast('{{ window.start }}' as date)
+            and {{ date_column }} < cast('{{ window.end }}' as date)
 {%- endmacro %}

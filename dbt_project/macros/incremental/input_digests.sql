@@ -105,7 +105,7 @@
             {%- else %}
             1 = 0
             {%- endif %}
-            {%- if var('partition_start', none) and var('partition_end', none) %}
+            {%- if partition_window() %}
             or ({{ partition_window_predicate(date_column) }})
             {%- endif %}
         )
