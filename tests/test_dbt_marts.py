@@ -538,6 +538,19 @@ REWRITES_RUN_ATTEMPTS = [
 REWRITES_KEYS_OF_NEW_FILES = ["int_metric_points_deltas", "int_spans_deduplicated"]
 
 
+SPANS_KEY_TEST = (
+    "unique_combination_of_columns_stg_otel__spans__file_sha256___line_number__trace_id__span_id"
+)
+
+
+def _sql_of(warehouse: Warehouse, test: str, folder: str = "run") -> str:
+    """The SQL of the data test named `test` as dbt last ran it (`run`) or compiled it (dbt
+    names the file of a long test name after its hash)."""
+    nodes = json.loads((warehouse.home / "target" / "manifest.json").read_text())["nodes"]
+    [path] = [n["path"] for n in nodes.values() if n["name"] == test and "test_metadata" in n]
+    return next((warehouse.home / "target" / folder).rglob(Path(path).name)).read_text()
+
+
 def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     """In the refresh, each of those models recorded a predicate that every row it wrote meets,
     and its key tests read only the rows that meet it; a later invocation's tests read them all.
@@ -579,10 +592,52 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     # the build's key test read the recorded rows; `docs generate` (a later invocation) compiled
     # the same test over the whole table
     name = "unique_fct_run_steps_run_step_id"
-    built = next((incremental.home / "target" / "run").rglob(f"{name}.sql")).read_text()
-    compiled = next((incremental.home / "target" / "compiled").rglob(f"{name}.sql")).read_text()
+    built, compiled = _sql_of(incremental, name), _sql_of(incremental, name, "compiled")
     assert "where _loaded_at > cast(" in built
     assert "_loaded_at" not in compiled and "dbt_subquery" not in compiled
+
+
+def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):
+    """The refresh's staging tests read the raw files loaded since the first build, where they
+    passed on the others; then they cover every file."""
+    incremental, before = warehouses["incremental"], warehouses["before"]
+    coverage = "select file_sha256 from intermediate.data_test_raw_file_coverage"
+    of_test = f" where test_unique_id like '%.{SPANS_KEY_TEST}.%'"
+    passed_before = {sha for (sha,) in before.query(coverage + of_test)}
+    manifest = {sha for (sha,) in incremental.query("select file_sha256 from raw.ingest_manifest")}
+    assert passed_before and passed_before < manifest
+    read = set(re.findall(r"'([0-9a-f]{64})'", _sql_of(incremental, SPANS_KEY_TEST)))
+    assert read == manifest - passed_before
+    assert {sha for (sha,) in incremental.query(coverage + of_test)} == manifest
+    # `docs generate` (an invocation without on-run-start) compiled it over every file
+    assert "dbt_subquery" not in _sql_of(incremental, SPANS_KEY_TEST, "compiled")
+
+
+def test_a_staging_test_reads_every_file_after_its_view_changed_or_it_failed(warehouses, tmp_path):
+    """Coverage holds only under the SQL the test passed with (its view's and the raw views'),
+    and only until the test fails: a duplicate it warned about once is looked for in every file
+    again, until the test passes."""
+    copy = warehouses["incremental"].copy(tmp_path / "copy")  # raw views at another path
+
+    def test_spans(name: str) -> str:
+        copy.dbt(name, "test", "--select", "stg_otel__spans")
+        return _sql_of(copy, SPANS_KEY_TEST)
+
+    assert "dbt_subquery" not in test_spans("moved")
+    _succeeded(copy, "moved")
+    assert "where 1 = 0" in test_spans("covered")  # no file loaded since
+    with duckdb.connect(str(copy.db)) as con:  # every span twice
+        [(sql,)] = con.execute(
+            "select sql from duckdb_views() where schema_name = 'raw' and view_name = 'spans'"
+        ).fetchall()
+        spans = sql.split(" AS ", 1)[1].rstrip(";")
+        con.execute(f"create or replace view raw.spans as {spans} union all {spans}")
+    assert "dbt_subquery" not in test_spans("duplicated")
+    assert "WARN=1" in copy.outputs["duplicated"]
+    register_raw_views(copy.db, copy.home / "raw", ["spans"])  # the views as they were
+    assert "dbt_subquery" not in test_spans("restored")
+    _succeeded(copy, "restored")
+    assert "where 1 = 0" in test_spans("covered_again")
 
 
 def test_a_test_that_failed_reads_every_row_until_it_passes(warehouses, tmp_path):
@@ -595,7 +650,7 @@ def test_a_test_that_failed_reads_every_row_until_it_passes(warehouses, tmp_path
 
     def refresh(name: str) -> str:
         damaged.dbt(name, "build", "--select", "fct_run_steps")
-        return next((damaged.home / "target" / "run").rglob(f"{test}.sql")).read_text()
+        return _sql_of(damaged, test)
 
     assert damaged.dbt("test", "test", "--select", test) == 1
     sql = refresh("refresh_after_failure")  # no new snapshot: the refresh writes no row

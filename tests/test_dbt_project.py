@@ -434,8 +434,8 @@ def test_uniqueness_tests_fail_on_a_duplicated_key(builds, tmp_path: Path):
     args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stdout[-3000:]
-    # PASS counts the project's two on-run hooks (data test coverage)
-    assert "PASS=2 WARN=0 ERROR=2" in done.stdout, done.stdout[-3000:]
+    # PASS counts the project's three on-run hooks (data test coverage)
+    assert "PASS=3 WARN=0 ERROR=2" in done.stdout, done.stdout[-3000:]
     assert done.stdout.count("Got 1 result, configured to fail if != 0") == 2
     compiled = list((tmp_path / "target" / "compiled").rglob("unique*.sql"))
     assert len(compiled) == 2

@@ -62,6 +62,7 @@
         ('{{ node.unique_id }}', '{{ node.attached_node }}'){{ ',' if not loop.last }}
         {%- endfor %};
     {%- endif %}
+    {{ update_raw_file_coverage(passed, failed) }}
 {%- endmacro %}
 
 {#- Pre-hook: record `predicate` (SQL on the model's columns) as the rows this run may write,
@@ -123,12 +124,15 @@
     {%- do return(predicate) -%}
 {%- endmacro %}
 
-{#- dbt's `where` test config, plus `rewritten_rows()`. Overrides dbt's get_where_subquery (the
-    root project's macro wins). -#}
+{#- dbt's `where` test config, plus `rewritten_rows()` and `untested_raw_files()`
+    (untested_raw_files.sql). Overrides dbt's get_where_subquery (the root project's macro
+    wins). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') or '' -%}
     {%- if where | trim == 'rewritten_rows()' -%}
         {%- set where = recorded_rewritten_rows(relation) or '' -%}
+    {%- elif where | trim == 'untested_raw_files()' -%}
+        {%- set where = untested_raw_files(relation) or '' -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
