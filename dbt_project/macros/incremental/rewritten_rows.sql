@@ -28,10 +28,15 @@
     )) -%}
 {%- endmacro %}
 
-{% macro data_test_coverage_relation() -%}
+{#- A table of the tests' bookkeeping, in the `intermediate` schema. -#}
+{% macro intermediate_relation(identifier) -%}
     {%- do return(api.Relation.create(
-        database=target.database, schema='intermediate', identifier='data_test_coverage'
+        database=target.database, schema='intermediate', identifier=identifier
     )) -%}
+{%- endmacro %}
+
+{% macro data_test_coverage_relation() -%}
+    {%- do return(intermediate_relation('data_test_coverage')) -%}
 {%- endmacro %}
 
 {#- on-run-start: the coverage table, in a new warehouse too. -#}

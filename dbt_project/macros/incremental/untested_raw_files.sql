@@ -23,15 +23,11 @@
       passed and drops the coverage of a test that failed, warned or errored.
 -#}
 {% macro raw_files_at_run_start_relation() -%}
-    {%- do return(api.Relation.create(
-        database=target.database, schema='intermediate', identifier='raw_files_at_run_start'
-    )) -%}
+    {%- do return(intermediate_relation('raw_files_at_run_start')) -%}
 {%- endmacro %}
 
 {% macro raw_file_coverage_relation() -%}
-    {%- do return(api.Relation.create(
-        database=target.database, schema='intermediate', identifier='data_test_raw_file_coverage'
-    )) -%}
+    {%- do return(intermediate_relation('data_test_raw_file_coverage')) -%}
 {%- endmacro %}
 
 {#- The source `ingestion.ingest_manifest`, the view of the raw zone's manifest (found in the
