@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -346,6 +347,34 @@ def test_an_unexpected_error_in_one_file_keeps_the_files_before_it(tmp_path: Pat
     monkeypatch.undo()
     rerun = ingest(tmp_path / "inbox", tmp_path / "raw", "runs")
     assert (rerun.files_loaded, rerun.files_skipped) == (1, 1)
+
+
+def test_the_collector_stays_paused_until_a_files_outputs_are_closed(tmp_path: Path, monkeypatch):
+    # Re-enabled between the last row and the close, the collector would scan every row still
+    # buffered at its next allocation.
+    make_runs_inbox(tmp_path / "inbox")
+    events = []
+    suffixes, parser, tables = pipeline.SOURCES["runs"]
+    close, enable = raw_zone.FileOutputs.close, gc.enable
+
+    def recording_parser(path, **kwargs):
+        events.append("parse")
+        return parser(path, **kwargs)
+
+    def recording_close(self):
+        events.append("close")
+        return close(self)
+
+    def recording_enable():
+        events.append("enable")
+        enable()
+
+    monkeypatch.setitem(pipeline.SOURCES, "runs", (suffixes, recording_parser, tables))
+    monkeypatch.setattr(raw_zone.FileOutputs, "close", recording_close)
+    monkeypatch.setattr(gc, "enable", recording_enable)
+    assert ingest(tmp_path / "inbox", tmp_path / "raw", "runs").files_loaded == 2
+    assert events == ["parse", "close", "enable"] * 2
+    assert gc.isenabled()
 
 
 def test_ingest_inbox_loads_every_source(tmp_path: Path):

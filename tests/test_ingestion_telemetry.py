@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
+import pyarrow.parquet as pq
 
 from ingestion.telemetry import series_key
 from tests.ingestion_helpers import (
@@ -195,6 +196,18 @@ def test_duplicate_span_ids_are_all_loaded(tmp_path: Path):
     rows = load_spans(tmp_path, request, request)
     assert len(rows) == 2
     assert rows[0]["_line_number"] == 1 and rows[1]["_line_number"] == 2
+
+
+def test_columns_unique_per_span_are_written_without_a_dictionary(tmp_path: Path):
+    # A dictionary of values that do not repeat only costs CPU and space.
+    spans = [span(f"{i + 1:016x}", start=T0 + timedelta(seconds=i), attrs=GENAI) for i in range(20)]
+    assert len(load_spans(tmp_path, trace_request(spans))) == 20
+    (path,) = (tmp_path / "raw/spans").glob("*/*.parquet")
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    chunks = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    for column in ("span_id", "start_at", "end_at", "attributes_json"):
+        assert not chunks[column].has_dictionary_page, column
+    assert chunks["span_name"].has_dictionary_page  # repeated names keep theirs
 
 
 # --- Metrics ------------------------------------------------------------------------------------
