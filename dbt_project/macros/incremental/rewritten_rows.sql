@@ -136,8 +136,8 @@
     {%- set where = config.get('where', '') or '' -%}
     {%- if where | trim == 'rewritten_rows()' -%}
         {%- set where = recorded_rewritten_rows(relation) or '' -%}
-    {%- elif where | trim == 'untested_raw_files()' -%}
-        {%- set where = untested_raw_files(relation) or '' -%}
+    {%- elif untested_raw_files_column(where) -%}
+        {%- set where = untested_raw_files(relation, untested_raw_files_column(where)) or '' -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

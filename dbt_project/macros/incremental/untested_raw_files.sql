@@ -1,8 +1,10 @@
 {#-
     Data tests of the staging views that read only the raw files they have not passed on yet.
-    Every staging test gets `where: untested_raw_files()` (dbt_project.yml); a test then reads
-    the rows of the files loaded since it last passed, if it had passed over the files before,
-    and every row otherwise (a first run, a test that failed, a changed view).
+    Every staging test gets `where: untested_raw_files()` (dbt_project.yml; the argument names
+    the view's file column when it is not `_file_sha256`: `untested_raw_files('file_sha256')`);
+    a test then reads the rows of the files loaded since it last passed, if it had passed over
+    the files before, and every row otherwise (a first run, a test that failed, a changed
+    view).
 
     Why that still tests every row: a staging view's rows of a file depend on that file's raw
     rows alone (no join, no window across files), and a raw file never changes once loaded
@@ -89,15 +91,19 @@
         )
 {%- endmacro %}
 
-{#- The lineage columns naming a row's inbox file: `_file_sha256` in the views of raw data,
-    `file_sha256` in those of ingestion's manifest and quarantine. -#}
-{% macro raw_file_columns() -%}
-    {%- do return(['_file_sha256', 'file_sha256']) -%}
+{#- The file column of a `where: untested_raw_files(...)` config, or none for another `where`.
+    From the config rather than the view's columns: describing a view over the raw zone reads
+    every file's schema (~50 ms a test at a year of files). -#}
+{% macro untested_raw_files_column(where) -%}
+    {%- set call = modules.re.fullmatch(
+        "untested_raw_files\\(\\s*(?:'(\\w+)')?\\s*\\)", (where or '') | trim
+    ) -%}
+    {%- do return((call.group(1) or '_file_sha256') if call else none) -%}
 {%- endmacro %}
 
-{#- Whether the test `node` can read only the new files named by one of `file_columns`: a
-    row-level test, or a key test whose key holds the file. -#}
-{% macro narrows_by_raw_file(node, file_columns) -%}
+{#- Whether the test `node` can read only the new files of `file_column`: a row-level test, or
+    a key test whose key holds the file. -#}
+{% macro narrows_by_raw_file(node, file_column) -%}
     {%- set test = node.test_metadata -%}
     {%- if not test -%}
         {%- do return(false) -%}
@@ -105,24 +111,17 @@
     {%- if test.name in ('not_null', 'accepted_values') -%}
         {%- do return(true) -%}
     {%- elif test.name == 'unique' -%}
-        {%- do return(test.kwargs.column_name in file_columns) -%}
+        {%- do return(test.kwargs.column_name == file_column) -%}
     {%- elif test.name == 'unique_combination_of_columns' -%}
-        {%- for column in test.kwargs.combination_of_columns if column in file_columns -%}
-            {%- do return(true) -%}
-        {%- endfor -%}
+        {%- do return(file_column in test.kwargs.combination_of_columns) -%}
     {%- endif -%}
     {%- do return(false) -%}
 {%- endmacro %}
 
-{#- The predicate of the test being compiled on `relation`: its untested files, or none (every
-    row). -#}
-{% macro untested_raw_files(relation, max_literals=200) -%}
-    {%- if not execute -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-    {%- set file_columns = raw_file_columns() | select('in', columns) | list -%}
-    {%- if not file_columns or not narrows_by_raw_file(model, file_columns[:1]) -%}
+{#- The predicate of the test being compiled on `relation`: its untested files of
+    `file_column`, or none (every row). -#}
+{% macro untested_raw_files(relation, file_column, max_literals=200) -%}
+    {%- if not execute or not narrows_by_raw_file(model, file_column) -%}
         {%- do return(none) -%}
     {%- endif -%}
     {#- no on-run-start in this invocation (`dbt compile`, `docs generate`): every row -#}
@@ -160,7 +159,7 @@
     {%- if rows[0][0] == 0 or rows[0][1] == 0 or untested | length > max_literals -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- do return(raw_files_in(untested, file_columns[0])) -%}
+    {%- do return(raw_files_in(untested, file_column)) -%}
 {%- endmacro %}
 
 {#- on-run-end (from update_data_test_coverage): the run's files are covered by the staging
@@ -171,12 +170,12 @@
     {%- for node in failed %}
     delete from {{ coverage }} where test_unique_id = '{{ node.unique_id }}';
     {%- endfor %}
-    {%- for node in passed if (node.config.where or '') | trim == 'untested_raw_files()' %}
+    {%- for node in passed if untested_raw_files_column(node.config.where) %}
         {%- set view = graph.nodes[node.attached_node] -%}
         {%- set relation = api.Relation.create(
             database=view.database, schema=view.schema, identifier=view.alias
         ) -%}
-        {%- if narrows_by_raw_file(node, raw_file_columns()) %}
+        {%- if narrows_by_raw_file(node, untested_raw_files_column(node.config.where)) %}
     delete from {{ coverage }}
     where
         test_unique_id = '{{ node.unique_id }}'
