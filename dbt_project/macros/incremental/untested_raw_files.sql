@@ -9,11 +9,10 @@
     Why that still tests every row: a staging view's rows of a file depend on that file's raw
     rows alone (no join, no window across files), and a raw file never changes once loaded
     (ingestion/raw_zone.py), so a row that passed keeps passing while the view's SQL and the
-    raw views' SQL stay the same. A row-level test
-    (not_null, accepted_values) can then only fail on a new file's row, and a key test that holds
-    the file's hash only on two rows of one file. Any other test (a relationship, a key without
-    the file) reads every row: `narrows_by_raw_file` decides, so a new test cannot opt in by
-    mistake.
+    raw views' SQL stay the same. A row-level test (not_null, accepted_values) can then only
+    fail on a new file's row, and a key test that holds the file's hash only on two rows of one
+    file. Any other test (a relationship, a key without the file) reads every row:
+    `narrows_by_raw_file` decides, so a new test cannot opt in by mistake.
 
     The state, in the `intermediate` schema:
     - `raw_files_at_run_start` (invocation_id, file_sha256): the files of the ingestion manifest
