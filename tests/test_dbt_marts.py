@@ -490,6 +490,46 @@ def test_full_refresh_gives_the_same_marts_as_incremental_loads(warehouses):
     assert runs > 1000
 
 
+# The models a refresh rewrites by day, stored in day order (dbt_project/README.md).
+DAY_ORDERED = {
+    **dict.fromkeys(
+        [
+            "int_cost_pools_daily",
+            "int_allocation_targets_daily",
+            "int_cost_allocations_ai",
+            "int_cost_allocations_data_plane",
+            "int_cost_allocations_platform",
+            "int_cost_allocations_shared",
+            "int_cost_allocations",
+            "fct_cost_allocations",
+            "fct_infra_costs",
+            "cost_daily",
+        ],
+        "cost_date",
+    ),
+    **dict.fromkeys(["fct_runs", "fct_run_attempts", "run_performance_daily"], "run_date"),
+    **dict.fromkeys(
+        ["int_llm_costs_daily", "fct_llm_calls", "fct_tool_calls", "tool_usage_daily"], "call_date"
+    ),
+}
+
+
+def test_models_rewritten_by_day_are_stored_in_day_order(warehouses):
+    """A full build stores them in day order, so the days a refresh deletes and reads again are
+    its newest row groups: DuckDB's parallel writes would spread every day over all of them."""
+    full = warehouses["full"]
+    out_of_order = []
+    for model, column in DAY_ORDERED.items():
+        [(schema,)] = full.query(
+            "select table_schema from information_schema.tables where table_name = ?", [model]
+        )
+        days = [day for (day,) in full.query(f"select {column} from {schema}.{model}")]
+        assert len(set(days)) > 1, model
+        if days != sorted(days):
+            out_of_order.append(model)
+    assert out_of_order == []
+
+
 def test_a_partition_window_reloads_exactly_that_window(warehouses):
     incremental, partitioned = warehouses["incremental"], warehouses["partitioned"]
     _succeeded(partitioned, "partition_run")
@@ -529,7 +569,7 @@ REWRITES_DAYS = [
     "int_cost_pools_daily", "int_allocation_targets_daily", "int_cost_allocations_ai",
     "int_cost_allocations_data_plane", "int_cost_allocations_platform",
     "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
-    "fct_cost_allocations", "cost_daily", "run_performance_daily",
+    "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
 ]  # fmt: skip
 REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",

@@ -10,8 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from ingestion import warehouse
 from ingestion.errors import IngestionError
 from ingestion.schemas import RAW_TABLES
 from ingestion.warehouse import register_raw_views
@@ -114,3 +117,43 @@ def test_a_warehouse_locked_by_another_process_is_a_clear_error(tmp_path: Path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def _view_sql(db: Path, table: str) -> str:
+    [(sql,)] = query(
+        db, f"select sql from duckdb_views() where schema_name = 'raw' and view_name = '{table}'"
+    )
+    return sql
+
+
+def test_files_of_one_schema_are_read_by_it_and_of_two_by_column_name(tmp_path, monkeypatch):
+    """A view over files of one schema binds from one footer; once a file of another schema
+    lands (written before the raw table gained a column, say), the view reads every file by
+    column name, and the rows of both stay readable."""
+    inbox, raw, db = tmp_path / "inbox", tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    write_jsonl(inbox / "runs/a.jsonl", [run_record()])
+    write_jsonl(inbox / "runs/b.jsonl", [run_record(run_id="run-2")])
+    ingest(inbox, raw, "runs")
+    read = []
+    real_read_schema = warehouse.pq.read_schema
+    monkeypatch.setattr(
+        warehouse.pq, "read_schema", lambda path: read.append(path) or real_read_schema(path)
+    )
+
+    assert register_raw_views(db, raw, ["runs"]) == {"runs": 2}
+    assert "union_by_name" not in _view_sql(db, "runs")
+    assert len(read) == 2
+    register_raw_views(db, raw, ["runs"])
+    assert len(read) == 2  # each file's schema is read once: raw files never change
+
+    older = RAW_TABLES["runs"].remove(RAW_TABLES["runs"].get_field_index("trigger"))
+    partition = raw / "runs" / "load_date=2026-10-01"
+    partition.mkdir()
+    rows = query(db, "select * exclude (load_date, trigger) from raw.runs limit 1")
+    older_file = pa.Table.from_pylist([dict(zip(older.names, rows[0], strict=True))], older)
+    pq.write_table(older_file, partition / f"{'0' * 64}.parquet")
+
+    assert register_raw_views(db, raw, ["runs"]) == {"runs": 3}
+    assert "union_by_name = true" in _view_sql(db, "runs")
+    assert query(db, "select count(*) from raw.runs where trigger is null") == [(1,)]
+    assert len(read) == 3

@@ -98,6 +98,10 @@
         {%- set inputs = [
             {'name': 'allocations', 'relation': ref('fct_cost_allocations'), 'date_column': 'cost_date'}
         ] -%}
+    {%- elif model_name == 'tool_usage_daily' -%}
+        {%- set inputs = [
+            {'name': 'tool_calls', 'relation': ref('fct_tool_calls'), 'date_column': 'call_date'}
+        ] -%}
     {%- elif model_name == 'run_performance_daily' -%}
         {%- set inputs = [
             {'name': 'runs', 'relation': ref('fct_runs'), 'date_column': 'run_date'}

@@ -147,4 +147,6 @@ targets as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from targets
+order by cost_date

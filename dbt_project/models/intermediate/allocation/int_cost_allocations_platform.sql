@@ -99,4 +99,6 @@ allocations as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from allocations
+order by cost_date

@@ -33,4 +33,6 @@ pools as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from pools
+order by cost_date

@@ -43,4 +43,6 @@ costs as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from costs
+order by call_date

@@ -1,10 +1,15 @@
+{{ config(**incremental_by_input_days('call_date')) }}
 -- Tool usage per UTC day, customer, tool and risk level: invocations, success rate, execution
 -- time (total and percentiles), and how many runs and sessions used it.
+-- Incremental by day: a refresh recomputes the days whose tool calls changed
+-- (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('tool_usage_daily')) %}
 with
 
 tool_calls as (
 
     select * from {{ ref('fct_tool_calls') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
@@ -61,4 +66,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by call_date
