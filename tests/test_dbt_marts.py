@@ -490,39 +490,22 @@ def test_full_refresh_gives_the_same_marts_as_incremental_loads(warehouses):
     assert runs > 1000
 
 
-# The models a refresh rewrites by day, stored in day order (dbt_project/README.md).
-DAY_ORDERED = {
-    **dict.fromkeys(
-        [
-            "int_cost_pools_daily",
-            "int_allocation_targets_daily",
-            "int_cost_allocations_ai",
-            "int_cost_allocations_data_plane",
-            "int_cost_allocations_platform",
-            "int_cost_allocations_shared",
-            "int_cost_allocations",
-            "fct_cost_allocations",
-            "fct_infra_costs",
-            "cost_daily",
-        ],
-        "cost_date",
-    ),
-    **dict.fromkeys(["fct_runs", "fct_run_attempts", "run_performance_daily"], "run_date"),
-    **dict.fromkeys(
-        ["int_llm_costs_daily", "fct_llm_calls", "fct_tool_calls", "tool_usage_daily"], "call_date"
-    ),
-}
-
-
 def test_models_rewritten_by_day_are_stored_in_day_order(warehouses):
-    """A full build stores them in day order, so the days a refresh deletes and reads again are
-    its newest row groups: DuckDB's parallel writes would spread every day over all of them."""
+    """Every model incremental by a day column is stored in day order by a full build, so the
+    days a refresh deletes and reads again are its newest row groups: DuckDB's parallel writes
+    would spread every day over all of them (dbt_project/README.md)."""
     full = warehouses["full"]
+    nodes = json.loads((full.home / "target" / "manifest.json").read_text())["nodes"]
+    by_day = {
+        node["name"]: (node["schema"], node["config"]["unique_key"])
+        for node in nodes.values()
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and str(node["config"]["unique_key"]).endswith("_date")
+    }
+    assert {"fct_runs", "fct_cost_allocations", "cost_daily", "tool_usage_daily"} <= set(by_day)
     out_of_order = []
-    for model, column in DAY_ORDERED.items():
-        [(schema,)] = full.query(
-            "select table_schema from information_schema.tables where table_name = ?", [model]
-        )
+    for model, (schema, column) in by_day.items():
         days = [day for (day,) in full.query(f"select {column} from {schema}.{model}")]
         assert len(set(days)) > 1, model
         if days != sorted(days):
