@@ -30,7 +30,7 @@ lint: setup  ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 test: lint  ## lint, then the whole test suite
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 -n 2 --dist loadfile
 
 dev: setup  ## open the Dagster UI on this project (http://127.0.0.1:3000)
 	mkdir -p $(FACTORY_WAREHOUSE_HOME)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -31,14 +32,37 @@ def warehouse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 SAMPLE_END_DATE = date(2026, 10, 31)
 
 
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """The folder `name`, made by `build(folder)` once for the whole test run.
+
+    pytest-xdist's workers (`make test` runs two) each have their own session and temporary
+    folder, under one shared root: the folder lives there, and a lock makes the other workers
+    wait for the first one's build instead of repeating it.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def small_inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A generated inbox (14 days, 3 customers) shared read-only by the end-to-end tests."""
     from ingestion.generator import generate
 
-    out = tmp_path_factory.mktemp("generated")
-    generate(out, days=14, customers=3, seed=11, scale=0.3, end_date=SAMPLE_END_DATE)
-    yield out
+    def build(out: Path) -> None:
+        generate(out, days=14, customers=3, seed=11, scale=0.3, end_date=SAMPLE_END_DATE)
+
+    yield built_once(tmp_path_factory, "generated", build)
 
 
 @pytest.fixture(scope="session")

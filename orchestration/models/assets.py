@@ -3,6 +3,7 @@
 dbt tests become asset checks. dbt sources translate to the ingestion assets' keys (`raw/<table>`).
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -67,12 +68,17 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
 
     `prepare_if_dev()` only re-parses under `dagster dev`; the CLI, tests and
     `dagster asset materialize` would otherwise load a stale manifest and miss new models.
+    Processes starting together (parallel test workers, the UI and a cron run) parse once: the
+    first holds a lock while it writes, the others wait and find the manifest fresh.
     """
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
-        project.project_dir
-    ):
-        dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
+            project.project_dir
+        ):
+            dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return manifest
 
 

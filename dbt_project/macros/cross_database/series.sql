@@ -1,8 +1,7 @@
 {#-
-    Select statements generating one row per day (`date_day`) or per hour (`hour_start_at`)
-    from `start_expression` to `end_expression` inclusive. The bounds are SQL expressions, scalar
-    subqueries included; null bounds give no row. The default joins a numbers table of 2^17
-    rows (359 years of days, 15 years of hours).
+    A select statement generating one row per day (`date_day`) from `start_expression` to
+    `end_expression` inclusive. The bounds are SQL expressions, scalar subqueries included; null
+    bounds give no row. The default joins a numbers table of 2^17 rows (359 years).
 -#}
 {% macro date_series(start_expression, end_expression) -%}
     {{ adapter.dispatch('date_series', 'factory_warehouse')(start_expression, end_expression) }}
@@ -31,35 +30,6 @@
             cast({{ end_expression }} as date) as end_day
     ) as bounds
     where bounds.start_day <= bounds.end_day
-{%- endmacro %}
-
-{% macro hour_series(start_expression, end_expression) -%}
-    {{ adapter.dispatch('hour_series', 'factory_warehouse')(start_expression, end_expression) }}
-{%- endmacro %}
-
-{% macro default__hour_series(start_expression, end_expression) -%}
-    select {{ dbt.dateadd('hour', 'numbers.generated_number - 1', 'bounds.start_hour') }}
-        as hour_start_at
-    from (
-        select
-            {{ dbt.date_trunc('hour', start_expression) }} as start_hour,
-            {{ dbt.date_trunc('hour', end_expression) }} as end_hour
-    ) as bounds
-    cross join ({{ dbt.generate_series(131072) }}) as numbers
-    where
-        numbers.generated_number - 1
-        <= {{ dbt.datediff('bounds.start_hour', 'bounds.end_hour', 'hour') }}
-{%- endmacro %}
-
-{% macro duckdb__hour_series(start_expression, end_expression) -%}
-    select unnest(generate_series(bounds.start_hour, bounds.end_hour, interval 1 hour))
-        as hour_start_at
-    from (
-        select
-            date_trunc('hour', cast({{ start_expression }} as timestamp)) as start_hour,
-            date_trunc('hour', cast({{ end_expression }} as timestamp)) as end_hour
-    ) as bounds
-    where bounds.start_hour <= bounds.end_hour
 {%- endmacro %}
 
 {#-
