@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,8 @@ def built_once(
 
     pytest-xdist's workers (`make test` runs two) each have their own session and temporary
     folder, under one shared root: the folder lives there, and a lock makes the other workers
-    wait for the first one's build instead of repeating it.
+    wait for the first one's build instead of repeating it. A build that failed is started
+    again from an empty folder by the next test that asks.
     """
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -48,7 +50,8 @@ def built_once(
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
-            folder.mkdir(exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
             build(folder)
             done.touch()
     return folder
