@@ -73,6 +73,8 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, small_inbox: Path) -> Pat
     """A warehouse home where one clean `refresh_warehouse` run ingested `small_inbox`, built
     every model, evaluated every check and published the snapshot; what the run did is in
     `<home>/.baseline-done` (JSON). Shared by the end-to-end tests: copy it to change it."""
-    from tests.test_publishing import published_baseline
+    from tests.test_publishing import publish_baseline
 
-    return published_baseline(tmp_path_factory, small_inbox)
+    return built_once(
+        tmp_path_factory, "published-baseline", lambda home: publish_baseline(home, small_inbox)
+    )

@@ -65,7 +65,7 @@ def test_dbt_tests_become_asset_checks():
 
 def test_a_full_refresh_materialises_every_asset_and_passes_every_blocking_check(baseline: Path):
     """The shared baseline is one `refresh_warehouse` run over the generated inbox, in a
-    temporary home on an ephemeral instance (`tests.test_publishing.published_baseline`)."""
+    temporary home on an ephemeral instance (`tests.test_publishing.publish_baseline`)."""
     from orchestration.definitions import defs
 
     run = json.loads((baseline / ".baseline-done").read_text())

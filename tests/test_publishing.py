@@ -1,7 +1,7 @@
 """Write–audit–publish: the serving snapshot, its versions, and what a failed check does to it.
 
 The unit tests publish a small hand-made work database. The pipeline tests share one clean,
-published warehouse built from the generated inbox (`published_baseline`, built once per session
+published warehouse built from the generated inbox (`publish_baseline`, built once per test run
 and copied by each test that changes it) and run Dagster on copies of it.
 """
 
@@ -100,33 +100,29 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     }
 
 
-def published_baseline(tmp_path_factory: pytest.TempPathFactory, inbox_root: Path) -> Path:
-    """A warehouse home where one clean `refresh_warehouse` run ingested the generated inbox,
-    built every model and published the snapshot; `.baseline-done` records what the run
-    materialised and which checks it evaluated. Built once per test run; copy it to change it."""
-    from tests.conftest import built_once
-
-    def build(home: Path) -> None:
-        shutil.copytree(inbox_root / "inbox", home / "inbox")
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = run_job(home, instance)
-        failures = [e.message for e in result.all_events if e.is_failure]
-        assert result.success, failures
-        evaluations = check_evaluations(result)
-        record = {
-            "run_id": result.run_id,
-            "materialized": sorted(materialized(result)),
-            "checks_evaluated": len(evaluations),
-            "dbt_nodes_run": dbt_nodes_run(result.run_id),
-            "checks_failed_with_error": sorted(
-                name
-                for name, evaluation in evaluations.items()
-                if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-            ),
-        }
-        (home / ".baseline-done").write_text(json.dumps(record, indent=1))
-
-    return built_once(tmp_path_factory, "published-baseline", build)
+def publish_baseline(home: Path, inbox_root: Path) -> None:
+    """Make `home` a warehouse where one clean `refresh_warehouse` run ingested the generated
+    inbox, built every model and published the snapshot; `.baseline-done` records what the run
+    materialised and which checks it evaluated. The `baseline` fixture builds it once per test
+    run; copy it to change it."""
+    shutil.copytree(inbox_root / "inbox", home / "inbox")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_job(home, instance)
+    failures = [e.message for e in result.all_events if e.is_failure]
+    assert result.success, failures
+    evaluations = check_evaluations(result)
+    record = {
+        "run_id": result.run_id,
+        "materialized": sorted(materialized(result)),
+        "checks_evaluated": len(evaluations),
+        "dbt_nodes_run": dbt_nodes_run(result.run_id),
+        "checks_failed_with_error": sorted(
+            name
+            for name, evaluation in evaluations.items()
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ),
+    }
+    (home / ".baseline-done").write_text(json.dumps(record, indent=1))
 
 
 def dbt_nodes_run(run_id: str) -> dict[str, int]:
