@@ -513,6 +513,49 @@ def test_models_rewritten_by_day_are_stored_in_day_order(warehouses):
     assert out_of_order == []
 
 
+def test_adoption_recomputes_the_month_after_a_changed_session_day(warehouses, tmp_path):
+    """adoption_daily is incremental on the days of its sessions (input_digests.sql), but a day's
+    monthly active users count the 29 days before it: a session changed on an old day changes
+    the days after it too. The refresh recomputes exactly those days, as a full rebuild does."""
+    changed = warehouses["incremental"].copy(tmp_path / "changed")
+    with duckdb.connect(str(changed.db)) as con:
+        [(session_id, day, last_day)] = con.execute(
+            "select session_id, session_date, (select max(date_day) from marts.dim_dates)"
+            " from marts.fct_sessions where is_interactive and session_date ="
+            " (select min(session_date) + 1 from marts.fct_sessions) order by session_id limit 1"
+        ).fetchall()
+        # one more interactive session that day, of a new user
+        con.execute(
+            "insert into marts.fct_sessions select * replace ("
+            " 'session-adoption-test' as session_id, 'usr_adoption_test' as user_id)"
+            " from marts.fct_sessions where session_id = ?",
+            [session_id],
+        )
+        con.execute("create table main.adoption_before as select * from marts.adoption_daily")
+    assert changed.dbt("refresh", "run", "--select", "adoption_daily") == 0, changed.outputs
+    rebuilt = changed.copy(tmp_path / "rebuilt")
+    assert rebuilt.dbt("full", "run", "--select", "adoption_daily", "--full-refresh") == 0
+    assert _differences(changed, rebuilt, "adoption_daily") == 0
+    # the new user counts on the day and the 29 after it (the data ends sooner), and only there
+    window = [
+        day + timedelta(days=n) for n in range((min(last_day, day + timedelta(29)) - day).days + 1)
+    ]
+    changed_days = changed.query(
+        "select distinct activity_date from"
+        " (select * from marts.adoption_daily except all select * from main.adoption_before)"
+        " order by 1"
+    )
+    assert [d for (d,) in changed_days] == window
+    # ... which are the days the refresh deleted and wrote again
+    [(predicate,)] = changed.query(
+        "select predicate from intermediate.adoption_daily__rewritten_rows"
+    )
+    recomputed = changed.query(
+        f"select distinct activity_date from marts.adoption_daily where {predicate} order by 1"
+    )
+    assert [d for (d,) in recomputed] == window
+
+
 def test_a_partition_window_reloads_exactly_that_window(warehouses):
     incremental, partitioned = warehouses["incremental"], warehouses["partitioned"]
     _succeeded(partitioned, "partition_run")
@@ -553,6 +596,7 @@ REWRITES_DAYS = [
     "int_cost_allocations_data_plane", "int_cost_allocations_platform",
     "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
+    "adoption_daily",
 ]  # fmt: skip
 REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",

@@ -102,6 +102,19 @@
         {%- set inputs = [
             {'name': 'tool_calls', 'relation': ref('fct_tool_calls'), 'date_column': 'call_date'}
         ] -%}
+    {%- elif model_name == 'adoption_daily' -%}
+        {#- the session columns it reads (a session's new calls or cost change no adoption day),
+            and the calendar, which bounds its rolling windows -#}
+        {%- set sessions -%}
+            (
+                select session_date, customer_id, team_name, repository_name, user_id, session_mode
+                from {{ ref('fct_sessions') }}
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'sessions', 'relation': sessions, 'date_column': 'session_date'},
+            {'name': 'dates', 'relation': ref('dim_dates'), 'date_column': 'date_day'}
+        ] -%}
     {%- elif model_name == 'run_performance_daily' -%}
         {%- set inputs = [
             {'name': 'runs', 'relation': ref('fct_runs'), 'date_column': 'run_date'}

@@ -90,11 +90,13 @@
     {%- do return(days | list) -%}
 {%- endmacro %}
 
-{#- A predicate on `date_column`: the changed days and the partition window (none: all). -#}
-{% macro input_days_filter(date_column, days) -%}
+{#- A predicate on `date_column`: the changed days and the partition window (none: all). With
+    `before`/`after`, each of those days spreads to the days from `before` days before it to
+    `after` days after it: for a model whose day depends on a window of input days. -#}
+{% macro input_days_filter(date_column, days, before=0, after=0) -%}
     {%- if days is none -%}
         1 = 1
-    {%- else -%}
+    {%- elif before == 0 and after == 0 -%}
         (
             {%- if days | length > 0 %}
             {{ date_column }} in (
@@ -109,17 +111,55 @@
             or ({{ partition_window_predicate(date_column) }})
             {%- endif %}
         )
+    {%- else -%}
+        {%- set window = partition_window() -%}
+        {%- set first_days = days | list -%}
+        {%- if window -%}
+            {#- the window's days, end exclusive -#}
+            {%- set start = modules.datetime.date.fromisoformat(window.start) -%}
+            {%- set end = modules.datetime.date.fromisoformat(window.end) -%}
+            {%- for offset in range((end - start).days) -%}
+                {%- do first_days.append((start + modules.datetime.timedelta(days=offset)).isoformat()) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        (
+            {%- for range_start, range_end in day_ranges(first_days, before, after) %}
+            {{ date_column }} between cast('{{ range_start }}' as date)
+                and cast('{{ range_end }}' as date){{ ' or' if not loop.last }}
+            {%- else %}
+            1 = 0
+            {%- endfor %}
+        )
     {%- endif -%}
+{%- endmacro %}
+
+{#- [start, end] date pairs covering each of `days` (ISO strings) from `before` days before
+    it to `after` days after it, overlapping and adjacent ranges merged. -#}
+{% macro day_ranges(days, before, after) -%}
+    {%- set ranges = [] -%}
+    {%- for day in days | map('string') | unique | sort -%}
+        {%- set parsed = modules.datetime.date.fromisoformat(day) -%}
+        {%- set start = parsed - modules.datetime.timedelta(days=before) -%}
+        {%- set end = parsed + modules.datetime.timedelta(days=after) -%}
+        {%- if ranges and start <= ranges[-1][1] + modules.datetime.timedelta(days=1) -%}
+            {%- set last = ranges.pop() -%}
+            {%- do ranges.append([last[0], [last[1], end] | max]) -%}
+        {%- else -%}
+            {%- do ranges.append([start, end]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do return(ranges) -%}
 {%- endmacro %}
 
 {#- Pre-hook: the days to recompute, recorded for the tests (rewritten_rows.sql; none when
     every day is), then deleted. -#}
-{% macro delete_changed_input_days(date_column, inputs) -%}
+{% macro delete_changed_input_days(date_column, inputs, after=0) -%}
     {%- set days = changed_input_days(inputs) -%}
-    {{ record_rewritten_rows(none if days is none else input_days_filter(date_column, days)) }}
+    {%- set changed = input_days_filter(date_column, days, after=after) -%}
+    {{ record_rewritten_rows(none if days is none else changed) }}
     {%- if is_incremental() %};
         delete from {{ this }}
-        where {{ input_days_filter(date_column, days) }}
+        where {{ changed }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -180,14 +220,15 @@
 {%- endmacro %}
 
 {#- The config of a model incremental by day on its input digests, the same for each:
-    `{{ config(**incremental_by_input_days('cost_date')) }}`. -#}
-{% macro incremental_by_input_days(date_column) -%}
+    `{{ config(**incremental_by_input_days('cost_date')) }}`; with `after`, a changed input day
+    recomputes the `after` days that follow it too (a rolling window). -#}
+{% macro incremental_by_input_days(date_column, after=0) -%}
     {%- do return({
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
         'unique_key': date_column,
         'on_schema_change': 'append_new_columns',
-        'pre_hook': "{{ delete_changed_input_days('" ~ date_column ~ "', daily_inputs(this.identifier)) }}",
+        'pre_hook': "{{ delete_changed_input_days('" ~ date_column ~ "', daily_inputs(this.identifier), after=" ~ after ~ ") }}",
         'post_hook': "{{ store_input_digests(daily_inputs(this.identifier)) }}"
     }) -%}
 {%- endmacro %}

@@ -1,19 +1,27 @@
+{{ config(**incremental_by_input_days('activity_date', after=29)) }}
 -- Adoption per UTC day at three levels: the organisation (customer), its teams and its
 -- repositories. Daily, weekly and monthly active users (distinct users with an interactive
 -- session that day, in the 7 days, in the 30 days ending that day) and sessions by mode
 -- (interactive, headless: runs' agents and internal sessions). A row exists for every day with
 -- a session or with users active in the 30 days before it.
+-- Incremental by day: a changed day of sessions changes the active users of the 29 days after
+-- it too, so a refresh recomputes those days, from the sessions of the 29 days before each
+-- (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('adoption_daily')) %}
 with
 
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
+    where {{ input_days_filter('session_date', days, before=29, after=29) }}
 
 ),
 
+-- the days to recompute (all in a full build): the rolling windows end on them
 dates as (
 
     select * from {{ ref('dim_dates') }}
+    where {{ input_days_filter('date_day', days, after=29) }}
 
 ),
 
@@ -181,7 +189,12 @@ final as (
             and keys.customer_id = rolling_users.customer_id
             and keys.adoption_level = rolling_users.adoption_level
             and keys.group_value = rolling_users.group_value
+    -- the sessions read reach 29 days either side of the recomputed days: days with a partial
+    -- window are left as they are
+    where {{ input_days_filter('keys.activity_date', days, after=29) }}
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by activity_date
