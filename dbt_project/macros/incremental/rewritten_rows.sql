@@ -58,9 +58,15 @@
             {%- do failed.append(result.node) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for node in passed + failed %}
-    delete from {{ data_test_coverage_relation() }} where test_unique_id = '{{ node.unique_id }}';
-    {%- endfor %}
+    {#- one statement each: a delete per test took 0.3 s of every run -#}
+    {%- if passed + failed %}
+    delete from {{ data_test_coverage_relation() }}
+    where test_unique_id in (
+        {%- for node in passed + failed %}
+        '{{ node.unique_id }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    );
+    {%- endif %}
     {%- if passed %}
     insert into {{ data_test_coverage_relation() }} values
         {%- for node in passed %}

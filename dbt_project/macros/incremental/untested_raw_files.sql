@@ -78,16 +78,43 @@
 
 {#- A digest of the SQL of `relation` (a staging view) and of every raw view. -#}
 {% macro views_digest_sql(relation) -%}
-    select hash(string_agg(
-        schema_name || '.' || view_name || ':' || sql, ';' order by schema_name, view_name
-    ))
-    from duckdb_views()
-    where
-        database_name = '{{ relation.database }}'
-        and (
-            schema_name = '{{ raw_manifest_relation().schema }}'
-            or (schema_name = '{{ relation.schema }}' and view_name = '{{ relation.identifier }}')
-        )
+    select views_digest from ({{ views_digests_sql([relation]) }}) as digests
+{%- endmacro %}
+
+{#- The same digest for each of `relations`, in one query: (view_schema, view_name,
+    views_digest). -#}
+{% macro views_digests_sql(relations) -%}
+    with
+
+    views as (
+        select schema_name, view_name, sql
+        from duckdb_views()
+        where database_name = '{{ relations[0].database }}'
+    ),
+
+    digested as (
+        {%- for relation in relations %}
+        select '{{ relation.schema }}' as view_schema, '{{ relation.identifier }}' as view_name
+        {{- ' union all' if not loop.last }}
+        {%- endfor %}
+    )
+
+    select
+        digested.view_schema,
+        digested.view_name,
+        hash(string_agg(
+            views.schema_name || '.' || views.view_name || ':' || views.sql, ';'
+            order by views.schema_name, views.view_name
+        )) as views_digest
+    from digested
+    inner join views
+        on
+            views.schema_name = '{{ raw_manifest_relation().schema }}'
+            or (
+                views.schema_name = digested.view_schema
+                and views.view_name = digested.view_name
+            )
+    group by digested.view_schema, digested.view_name
 {%- endmacro %}
 
 {#- The file column of a `where: untested_raw_files(...)` config, or none for another `where`.
@@ -163,31 +190,69 @@
 
 {#- on-run-end (from update_data_test_coverage): the run's files are covered by the staging
     tests that passed; the tests in `failed` cover none. No query while rendering: dbt would
-    run this hook in the transaction the query opened and roll it back. -#}
+    run this hook in the transaction the query opened and roll it back. A few statements for
+    all the tests (two per test took 0.45 s of every run). -#}
 {% macro update_raw_file_coverage(passed, failed) -%}
     {%- set coverage = raw_file_coverage_relation() -%}
-    {%- for node in failed %}
-    delete from {{ coverage }} where test_unique_id = '{{ node.unique_id }}';
-    {%- endfor %}
-    {%- for node in passed if untested_raw_files_column(node.config.where) %}
-        {%- set view = graph.nodes[node.attached_node] -%}
-        {%- set relation = api.Relation.create(
-            database=view.database, schema=view.schema, identifier=view.alias
-        ) -%}
-        {%- if narrows_by_raw_file(node, untested_raw_files_column(node.config.where)) %}
+    {%- if failed %}
     delete from {{ coverage }}
+    where test_unique_id in (
+        {%- for node in failed %}
+        '{{ node.unique_id }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    );
+    {%- endif %}
+    {%- set tests, views, view_names = [], [], [] -%}
+    {%- for node in passed if untested_raw_files_column(node.config.where) -%}
+        {%- if narrows_by_raw_file(node, untested_raw_files_column(node.config.where)) -%}
+            {%- set view = graph.nodes[node.attached_node] -%}
+            {%- set relation = api.Relation.create(
+                database=view.database, schema=view.schema, identifier=view.alias
+            ) -%}
+            {%- do tests.append((node.unique_id, relation)) -%}
+            {%- if relation.render() not in view_names -%}
+                {%- do view_names.append(relation.render()) -%}
+                {%- do views.append(relation) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if tests %}
+    create or replace temporary table passed_staging_tests as
+    with
+
+    tests (test_unique_id, view_schema, view_name) as (
+        values
+        {%- for test_id, relation in tests %}
+        ('{{ test_id }}', '{{ relation.schema }}', '{{ relation.identifier }}')
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    ),
+
+    digests as ({{ views_digests_sql(views) }})
+
+    select tests.test_unique_id, digests.views_digest
+    from tests
+    inner join digests
+        on
+            tests.view_schema = digests.view_schema
+            and tests.view_name = digests.view_name;
+    delete from {{ coverage }}
+    using passed_staging_tests
     where
-        test_unique_id = '{{ node.unique_id }}'
-        and views_digest is distinct from ({{ views_digest_sql(relation) }});
+        {{ coverage }}.test_unique_id = passed_staging_tests.test_unique_id
+        and {{ coverage }}.views_digest is distinct from passed_staging_tests.views_digest;
     insert into {{ coverage }}
-    select '{{ node.unique_id }}', file_sha256, ({{ views_digest_sql(relation) }})
-    from {{ raw_files_at_run_start_relation() }}
+    select passed_staging_tests.test_unique_id, run_files.file_sha256, passed_staging_tests.views_digest
+    from passed_staging_tests
+    cross join {{ raw_files_at_run_start_relation() }} as run_files
     where
-        invocation_id = '{{ invocation_id }}'
-        and file_sha256 not in (
-            select file_sha256 from {{ coverage }}
-            where test_unique_id = '{{ node.unique_id }}'
+        run_files.invocation_id = '{{ invocation_id }}'
+        and not exists (
+            select 1 from {{ coverage }} as covered
+            where
+                covered.test_unique_id = passed_staging_tests.test_unique_id
+                and covered.file_sha256 = run_files.file_sha256
         );
-        {%- endif %}
-    {%- endfor %}
+    drop table passed_staging_tests;
+    {%- endif %}
 {%- endmacro %}
