@@ -490,10 +490,15 @@ def test_full_refresh_gives_the_same_marts_as_incremental_loads(warehouses):
     assert runs > 1000
 
 
+# Rewritten by day but not stored in day order: sorting their ~15 M rows at the default benchmark
+# scale ran out of the 3GB memory limit (dbt_project/README.md).
+UNSORTED_BY_DAY = {"int_cost_allocations", "fct_cost_allocations"}
+
+
 def test_models_rewritten_by_day_are_stored_in_day_order(warehouses):
-    """Every model incremental by a day column is stored in day order by a full build, so the
-    days a refresh deletes and reads again are its newest row groups: DuckDB's parallel writes
-    would spread every day over all of them (dbt_project/README.md)."""
+    """Every other model incremental by a day column is stored in day order by a full build, so
+    the days a refresh deletes and reads again are its newest row groups: DuckDB's parallel
+    writes would spread every day over all of them (dbt_project/README.md)."""
     full = warehouses["full"]
     nodes = json.loads((full.home / "target" / "manifest.json").read_text())["nodes"]
     by_day = {
@@ -503,9 +508,12 @@ def test_models_rewritten_by_day_are_stored_in_day_order(warehouses):
         and node["config"]["materialized"] == "incremental"
         and str(node["config"]["unique_key"]).endswith("_date")
     }
-    assert {"fct_runs", "fct_cost_allocations", "cost_daily", "tool_usage_daily"} <= set(by_day)
+    assert {"fct_runs", "cost_daily", "tool_usage_daily", "adoption_daily"} <= set(by_day)
+    assert set(by_day) >= UNSORTED_BY_DAY
     out_of_order = []
     for model, (schema, column) in by_day.items():
+        if model in UNSORTED_BY_DAY:
+            continue
         days = [day for (day,) in full.query(f"select {column} from {schema}.{model}")]
         assert len(set(days)) > 1, model
         if days != sorted(days):
