@@ -445,3 +445,24 @@ def test_uniqueness_tests_fail_on_a_duplicated_key(builds, tmp_path: Path):
             assert "repeated_hashes" in sql, "the project's tests, not dbt's built-in unique"
             rows = con.execute(sql).fetchall()
             assert len(rows) == 1 and rows[0][-1] == 2, path.name
+
+
+def test_an_allocation_method_missing_from_the_list_fails_the_build(builds, tmp_path: Path):
+    """fct_cost_allocations lists each row's methods from a bitmask over allocation_methods()
+    (macros/allocation/allocation_methods.sql): a method added to an allocation model but not to
+    that list must stop the build by name, not vanish from the row."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(builds["populated"].warehouse.read_bytes())
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into intermediate.int_cost_allocations"
+            " select * replace ('by_moon_phase' as allocation_method)"
+            " from intermediate.int_cost_allocations limit 1"
+        )
+    env = {**os.environ, "FACTORY_WAREHOUSE_DB": str(warehouse), "DO_NOT_TRACK": "1"}
+    args = [str(DBT), "run", "--select", "fct_cost_allocations", "--full-refresh"]
+    args += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "allocation method missing from allocation_methods(): by_moon_phase" in done.stdout

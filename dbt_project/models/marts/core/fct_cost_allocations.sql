@@ -30,36 +30,6 @@ sessions as (
 
 ),
 
-methods as (
-
-    select distinct
-        cost_date,
-        cost_object_type,
-        cost_object_id,
-        cost_component,
-        billing_currency,
-        allocation_method
-
-    from allocation_lines
-
-),
-
-method_lists as (
-
-    select
-        cost_date,
-        cost_object_type,
-        cost_object_id,
-        cost_component,
-        billing_currency,
-        {{ dbt.listagg('allocation_method', "'+'", 'order by allocation_method') }}
-            as allocation_method
-
-    from methods
-    group by cost_date, cost_object_type, cost_object_id, cost_component, billing_currency
-
-),
-
 grouped as (
 
     select
@@ -70,6 +40,8 @@ grouped as (
         billing_currency,
         max(customer_id) as customer_id,
         max(project_id) as project_id,
+        -- the methods behind the row, one bit each (allocation_methods.sql says why)
+        bit_or({{ allocation_method_bit('allocation_method') }}) as allocation_methods_mask,
         {{ dbt.bool_or('is_estimated') }} as has_estimated_cost,
         sum(case when is_estimated then 0 else allocated_effective_cost end) as effective_cost,
         sum(case when is_estimated then 0 else allocated_billed_cost end) as billed_cost,
@@ -117,7 +89,7 @@ final as (
         case
             when grouped.cost_object_type = 'run' then coalesce(runs.template_key, 'unknown')
         end as template_key,
-        method_lists.allocation_method,
+        {{ allocation_methods_of('grouped.allocation_methods_mask') }} as allocation_method,
         grouped.billing_currency,
 
         ---------- numerics
@@ -141,13 +113,6 @@ final as (
         grouped.cost_date
 
     from grouped
-    inner join method_lists
-        on
-            grouped.cost_date = method_lists.cost_date
-            and grouped.cost_object_type = method_lists.cost_object_type
-            and grouped.cost_object_id = method_lists.cost_object_id
-            and grouped.cost_component = method_lists.cost_component
-            and grouped.billing_currency = method_lists.billing_currency
     left join runs
         on
             grouped.cost_object_type = 'run'

@@ -16,7 +16,9 @@ allocations as (
 
 ),
 
-grouped as (
+-- one row per cost object first: counting its objects is then a count, not a count(distinct)
+-- per group, which at the default benchmark scale held every group's set of ids in memory
+objects as (
 
     select
         cost_date,
@@ -24,9 +26,9 @@ grouped as (
         coalesce(project_id, '(none)') as project_id,
         run_type,
         cost_component,
+        cost_object_id,
         max(cost_category) as cost_category,
-        count(distinct case when cost_object_type = 'run' then cost_object_id end) as runs,
-        count(distinct cost_object_id) as cost_objects,
+        {{ dbt.bool_or("cost_object_type = 'run'") }} as is_run,
         sum(coalesce(effective_cost_usd, 0)) as billed_cost_usd,
         sum(estimated_cost_usd) as estimated_cost_usd,
         sum(total_cost_usd) as total_cost_usd,
@@ -35,7 +37,30 @@ grouped as (
 
     from allocations
     group by
-        cost_date, customer_id, coalesce(project_id, '(none)'), run_type, cost_component
+        cost_date, customer_id, coalesce(project_id, '(none)'), run_type, cost_component,
+        cost_object_id
+
+),
+
+grouped as (
+
+    select
+        cost_date,
+        customer_id,
+        project_id,
+        run_type,
+        cost_component,
+        max(cost_category) as cost_category,
+        count(case when is_run then cost_object_id end) as runs,
+        count(cost_object_id) as cost_objects,
+        sum(billed_cost_usd) as billed_cost_usd,
+        sum(estimated_cost_usd) as estimated_cost_usd,
+        sum(total_cost_usd) as total_cost_usd,
+        sum(fixed_cost_usd) as fixed_cost_usd,
+        sum(variable_cost_usd) as variable_cost_usd
+
+    from objects
+    group by cost_date, customer_id, project_id, run_type, cost_component
 
 ),
 
