@@ -38,6 +38,19 @@ def run_dbt(
     return done.stdout
 
 
+def compiled_model(home: Path, model: str) -> str:
+    """The SQL of `model` as dbt last compiled it in `home`. A unit test's given rows for a
+    model are compiled to a file of the same name under the test's YAML file
+    (`_costs__models.yml/fct_cost_allocations.sql`); which of the two a glob met first was
+    up to the file system."""
+    [path] = [
+        path
+        for path in (home / "target" / "compiled").rglob(f"{model}.sql")
+        if not any(part.endswith(".yml") for part in path.parts)
+    ]
+    return path.read_text()
+
+
 def ingest_home(home: Path, sources: tuple[str, ...]) -> None:
     """The new files of `sources` in `<home>/inbox` into the raw zone, its views registered."""
     for source in sources:

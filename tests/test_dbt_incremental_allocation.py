@@ -27,7 +27,7 @@ import pytest
 from benchmarks.scale import generate_held_back, release_held
 from ingestion.pipeline import ingest_inbox
 from ingestion.warehouse import register_raw_views
-from tests.dbt_helpers import run_dbt
+from tests.dbt_helpers import compiled_model, run_dbt
 
 MODELS = {
     "intermediate": (
@@ -157,7 +157,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     without_window = build(home)
     statements = log.read_bytes()[logged_before:].decode()
     compiled = {
-        model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
+        model: compiled_model(home, model)
         for model in [*(model for _, model in ALL_MODELS), "int_data_plane_usage_daily"]
     }
     incremental_2 = tmp / "incremental_2.duckdb"

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from benchmarks.scale import generate_held_back, release_held
-from tests.dbt_helpers import ingest_home, run_dbt
+from tests.dbt_helpers import compiled_model, ingest_home, run_dbt
 
 MODELS = ("int_spans_deduplicated", "int_metric_points_deltas")
 
@@ -69,10 +69,7 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     ingest(home)
     output = dbt_run(home)
-    compiled = {
-        model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
-        for model in MODELS
-    }
+    compiled = {model: compiled_model(home, model) for model in MODELS}
     incremental = tmp / "incremental.duckdb"
     incremental.write_bytes((home / "warehouse.duckdb").read_bytes())
     with duckdb.connect(str(incremental), read_only=True) as con:

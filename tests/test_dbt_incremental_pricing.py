@@ -23,7 +23,7 @@ import pytest
 
 from benchmarks.scale import generate_held_back, release_held
 from ingestion.settings import DBT_PROJECT_DIR
-from tests.dbt_helpers import ingest_home, run_dbt
+from tests.dbt_helpers import compiled_model, ingest_home, run_dbt
 
 # six dbt runs on a small data set: 64-76 s on the shared two cores, hence `slow`
 pytestmark = pytest.mark.slow
@@ -44,10 +44,7 @@ def run(project: Path, home: Path, *args: str) -> dict:
     dbt's output and the two compiled models."""
     selection = ["--select", "model_prices", "+int_llm_costs_daily"]
     output = dbt(project, home, "build", *selection, "--resource-type", "seed", "model", *args)
-    compiled = {
-        model: next((home / "target" / "compiled").rglob(f"{model}.sql")).read_text()
-        for model in MODELS
-    }
+    compiled = {model: compiled_model(home, model) for model in MODELS}
     return {"output": output, "compiled": compiled}
 
 
