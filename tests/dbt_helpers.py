@@ -43,10 +43,11 @@ def compiled_model(home: Path, model: str) -> str:
     model are compiled to a file of the same name under the test's YAML file
     (`_costs__models.yml/fct_cost_allocations.sql`); which of the two a glob met first was
     up to the file system."""
+    compiled = home / "target" / "compiled"
     [path] = [
         path
-        for path in (home / "target" / "compiled").rglob(f"{model}.sql")
-        if not any(part.endswith(".yml") for part in path.parts)
+        for path in compiled.rglob(f"{model}.sql")
+        if not any(part.endswith(".yml") for part in path.relative_to(compiled).parts)
     ]
     return path.read_text()
 
