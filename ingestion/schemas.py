@@ -107,6 +107,9 @@ SPANS = _schema(
     _f("error_type"),
     _f("tool_name"),  # gen_ai.tool.name
     _f("tool_risk_level"),  # factory.tool.risk_level: low | medium | high
+    _f("template"),  # factory.template
+    _f("run_attempt"),  # factory.run.attempt, as sent (staging casts it)
+    _f("resend_count"),  # http.request.resend_count, as sent (staging casts it)
     *ATTRIBUTION_FIELDS,
     _f("attributes_json"),  # all merged attributes, for anything not extracted above
 )
@@ -134,6 +137,8 @@ METRIC_POINTS = _schema(
     _f("provider_name"),
     _f("request_model"),
     _f("token_type"),  # gen_ai.token.type: input | output
+    _f("slash_command_name"),  # slash_command.name
+    _f("hook_name"),  # hook.name
     _f("attributes_json"),
 )
 
@@ -272,6 +277,18 @@ RAW_TABLES: dict[str, pa.Schema] = {
     "projects": PROJECTS,
     "quarantine": QUARANTINE,
     "ingest_manifest": INGEST_MANIFEST,
+}
+
+# Attribute columns a raw table gained after files had been written without them: those files
+# keep the attribute in `attributes_json`, from which the raw view fills the column for them
+# (`warehouse.register_raw_views`). Column -> attribute.
+ADDED_ATTRIBUTE_COLUMNS: dict[str, dict[str, str]] = {
+    "spans": {
+        "template": "factory.template",
+        "run_attempt": "factory.run.attempt",
+        "resend_count": "http.request.resend_count",
+    },
+    "metric_points": {"slash_command_name": "slash_command.name", "hook_name": "hook.name"},
 }
 
 # Inbox source (a folder under inbox/) -> the raw tables its files load into.

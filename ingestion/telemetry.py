@@ -109,7 +109,8 @@ SPAN_COLUMNS = (
     *("status_code", "status_message", "service_name", "scope_name", "operation_name"),
     *("provider_name", "request_model", "response_model", "input_tokens", "output_tokens"),
     *("cache_read_input_tokens", "cache_creation_input_tokens", "reasoning_output_tokens"),
-    *("error_type", "tool_name", "tool_risk_level", *ATTRIBUTION_COLUMNS, "attributes_json"),
+    *("error_type", "tool_name", "tool_risk_level", "template", "run_attempt", "resend_count"),
+    *(*ATTRIBUTION_COLUMNS, "attributes_json"),
     "_line_number",
 )
 METRIC_COLUMNS = (
@@ -117,7 +118,7 @@ METRIC_COLUMNS = (
     *("start_at", "time_at", "value", "histogram_count", "histogram_sum", "histogram_min"),
     *("histogram_max", "service_name", *ATTRIBUTION_COLUMNS, "tool_name", "mcp_server"),
     *("skill_name", "operation_name", "provider_name", "request_model", "token_type"),
-    *("attributes_json", "_line_number"),
+    *("slash_command_name", "hook_name", "attributes_json", "_line_number"),
 )
 assert list(SPAN_COLUMNS) == row_columns("spans"), "SPAN_COLUMNS must follow schemas.SPANS"
 assert list(METRIC_COLUMNS) == row_columns("metric_points"), "see schemas.METRIC_POINTS"
@@ -352,6 +353,9 @@ def _span_row(span: object, scope: _Scope, limit_ns: int, number: int) -> tuple:
         _text(a("error.type")),
         _text(a("gen_ai.tool.name")),
         None if risk is None else _risk_level(risk),
+        _text(a("factory.template")),
+        _text(a("factory.run.attempt")),
+        _text(a("http.request.resend_count")),
         *ids,
         # bytes: Arrow takes UTF-8 bytes for a string column as they are, saving a decode.
         orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS),
@@ -620,12 +624,14 @@ _POINT_TEXT_KEYS = frozenset(
         "gen_ai.system",
         "gen_ai.request.model",
         "gen_ai.token.type",
+        "slash_command.name",
+        "hook.name",
     }
 )
 
 
 def _point_text(attrs: dict) -> tuple:
-    """`tool_name` ... `token_type` of a data point from its merged attributes."""
+    """`tool_name` ... `hook_name` of a data point from its merged attributes."""
     get = attrs.get
     return (
         _text(get("tool.name")),
@@ -635,6 +641,8 @@ def _point_text(attrs: dict) -> tuple:
         _text(_first(attrs, "gen_ai.provider.name", "gen_ai.system")),
         _text(get("gen_ai.request.model")),
         _text(get("gen_ai.token.type")),
+        _text(get("slash_command.name")),
+        _text(get("hook.name")),
     )
 
 

@@ -5,11 +5,13 @@ DATE column. A table with no file yet becomes an empty table of the same schema,
 finds every source. Views read the files at query time: new files show up without re-registering,
 but a table that was empty must be registered again once it has files, and a view registered
 when every file had one schema reads the files by that schema (ingestion registers the views
-again after every load).
+again after every load). Files written before their table gained an attribute column
+(`ADDED_ATTRIBUTE_COLUMNS`) get it from their `attributes_json` in the view.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pyarrow as pa
 
 from ingestion import raw_zone
 from ingestion.errors import IngestionError
-from ingestion.schemas import RAW_TABLES
+from ingestion.schemas import ADDED_ATTRIBUTE_COLUMNS, RAW_TABLES
 
 SCHEMA = "raw"
 
@@ -55,13 +57,8 @@ def register_raw_views(
             _drop_if_kind(connection, table, "table" if files else "view")
             if files:
                 glob = _sql_string(f"{raw_dir / table}/*/*.parquet")
-                one_schema = _one_schema(connection, glob)
-                connection.execute(
-                    f"create or replace view {SCHEMA}.{table} as "
-                    f"select * from read_parquet({glob}, hive_partitioning = true, "
-                    "hive_types = {'load_date': date}"
-                    f"{'' if one_schema else ', union_by_name = true'})"
-                )
+                view = _view_sql(connection, table, glob)
+                connection.execute(f"create or replace view {SCHEMA}.{table} as {view}")
             else:
                 _create_empty(connection, table)
             counts[table] = connection.execute(f"select count(*) from {SCHEMA}.{table}").fetchall()[
@@ -72,19 +69,41 @@ def register_raw_views(
     return counts
 
 
-def _one_schema(connection: duckdb.DuckDBPyConnection, glob: str) -> bool:
-    """Whether every file of the glob has the same columns (not so for files written before a
-    raw table gained a column). Only then can the view read them without `union_by_name`, which
-    makes every query binding the view read the footer of every file: ~50 ms for a year of
-    spans against ~15 ms for the first file's alone, ~210 ms against ~40 ms for the manifest's
-    1,500 files. DuckDB matches the other files' columns to the first one's by name."""
-    [(schemas,)] = connection.execute(
-        "select count(distinct columns) from ("
+def _view_sql(connection: duckdb.DuckDBPyConnection, table: str, glob: str) -> str:
+    """The query of `raw.<table>` over the files of the glob.
+
+    Files of one schema are read by it. Files of several (written before the raw table gained a
+    column) are read with `union_by_name`, which makes every query binding the view read the
+    footer of every file: ~50 ms for a year of spans against ~15 ms for the first file's alone,
+    ~210 ms against ~40 ms for the manifest's 1,500 files. An attribute column some files lack
+    is read from their `attributes_json` (only then: extracting it from the JSON of every row
+    took most of the telemetry deduplications' time)."""
+    file_schemas = connection.execute(
         "select string_agg(concat_ws(' ', name, type, converted_type, logical_type::varchar), "
-        "',' order by name) as columns "
-        f"from parquet_schema({glob}) group by file_name)"
+        "',' order by name), list(name) "
+        f"from parquet_schema({glob}) group by file_name"
     ).fetchall()
-    return schemas == 1
+    files_with = Counter(name for _, names in file_schemas for name in names)
+    by_name = "" if len({columns for columns, _ in file_schemas}) == 1 else ", union_by_name = true"
+    read = (
+        f"read_parquet({glob}, hive_partitioning = true, "
+        f"hive_types = {{'load_date': date}}{by_name})"
+    )
+    filled = {}
+    for column, attribute in ADDED_ATTRIBUTE_COLUMNS.get(table, {}).items():
+        if files_with[column] < len(file_schemas):
+            # as ingestion extracts it: the attribute's text, null when absent or empty
+            path = _sql_string(f'$."{attribute}"')
+            extracted = f"nullif(json_extract_string(attributes_json, {path}), '')"
+            filled[column] = (
+                f"coalesce({column}, {extracted}) as {column}"
+                if files_with[column]
+                else f"{extracted} as {column}"
+            )
+    if not filled:
+        return f"select * from {read}"
+    columns = [filled.get(name, name) for name in RAW_TABLES[table].names]
+    return f"select {', '.join(columns)}, load_date from {read}"
 
 
 def _create_empty(connection: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -79,6 +79,27 @@ def test_execute_tool_spans_carry_tool_name_and_risk_level(tmp_path: Path):
     )
 
 
+def test_template_attempt_and_resend_count_become_columns_as_sent(tmp_path: Path):
+    """The warehouse reads these columns, not the attributes JSON (reading it took most of the
+    spans' deduplication); ints stay text here and staging casts them."""
+    attrs = {"factory.template": "fix-flaky-test", "factory.run.attempt": 2}
+    tagged, plain = load_spans(
+        tmp_path,
+        trace_request(
+            [
+                span(attrs={**GENAI, **attrs, "http.request.resend_count": 1}),
+                span("00f067aa0ba902b8", attrs={**GENAI, "factory.template": ""}),
+            ]
+        ),
+    )
+    assert (tagged["template"], tagged["run_attempt"], tagged["resend_count"]) == (
+        "fix-flaky-test",
+        "2",
+        "1",
+    )
+    assert (plain["template"], plain["run_attempt"], plain["resend_count"]) == (None, None, None)
+
+
 def test_deprecated_genai_names_are_mapped_and_current_names_win(tmp_path: Path):
     deprecated = {
         "gen_ai.system": "openai",
@@ -342,6 +363,26 @@ def test_histogram_and_gauge_points(tmp_path: Path):
     assert hist["token_type"] == "input"
     assert (meta["metric_type"], meta["temporality"], meta["is_monotonic"]) == ("gauge", None, None)
     assert (meta["value"], meta["start_at"], meta["mcp_server"]) == (1.5, None, "github")
+
+
+def test_slash_command_and_hook_names_become_columns(tmp_path: Path):
+    """Points whose own attributes name only a slash command or a hook get their columns (the
+    per-scope memo of extracted columns must not hand them the scope's)."""
+    time = T0 + timedelta(minutes=1)
+    commands = counter(
+        [number_point(1, time=time, attrs={"slash_command.name": "/review"})],
+        1,
+        "droid.slash_command.invocations",
+    )
+    hooks = counter(
+        [number_point(1, time=time, attrs={"hook.name": "pre-commit"})],
+        1,
+        "droid.hook.invocations",
+    )
+    hook, command = load_points(tmp_path, metrics_request([commands, hooks], RESOURCE))
+
+    assert (command["slash_command_name"], command["hook_name"]) == ("/review", None)
+    assert (hook["slash_command_name"], hook["hook_name"]) == (None, "pre-commit")
 
 
 def test_traces_and_metrics_may_share_a_file(tmp_path: Path):

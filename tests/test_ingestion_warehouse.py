@@ -17,7 +17,15 @@ import pytest
 from ingestion.errors import IngestionError
 from ingestion.schemas import RAW_TABLES
 from ingestion.warehouse import register_raw_views
-from tests.ingestion_helpers import FOCUS_SAMPLE, NOW, ingest, run_record, write_jsonl
+from tests.ingestion_helpers import (
+    FOCUS_SAMPLE,
+    NOW,
+    ingest,
+    run_record,
+    span,
+    trace_request,
+    write_jsonl,
+)
 
 KINDS = "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
 FOCUS_COLUMNS = (
@@ -147,3 +155,45 @@ def test_files_of_one_schema_are_read_by_it_and_of_two_by_column_name(tmp_path):
     assert register_raw_views(db, raw, ["runs"]) == {"runs": 3}
     assert "union_by_name = true" in _view_sql(db, "runs")
     assert query(db, "select count(*) from raw.runs where trigger is null") == [(1,)]
+
+
+def test_files_written_before_an_attribute_column_get_it_from_their_attributes_json(tmp_path):
+    """Spans files from before `template`, `run_attempt` and `resend_count` were columns keep
+    them only in `attributes_json`: the view fills the columns from it for those files alone,
+    whether every file is older or only some."""
+    inbox, raw, db = tmp_path / "inbox", tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    attrs = {"factory.template": "fix-flaky-test", "factory.run.attempt": 2}
+    write_jsonl(inbox / "telemetry/t.jsonl", [trace_request([span(attrs=attrs)])])
+    ingest(inbox, raw, "telemetry")
+    [new_file] = (raw / "spans").glob("*/*.parquet")
+    added = ["template", "run_attempt", "resend_count"]
+    older = pq.read_table(new_file).drop_columns(added)
+    older_file = new_file.parent / f"{'0' * 64}.parquet"
+    new_file.rename(tmp_path / "new.parquet")
+    pq.write_table(
+        older.set_column(
+            older.schema.get_field_index("span_id"), "span_id", pa.array(["0000000000000001"])
+        ),
+        older_file,
+    )
+    columns = "select span_id, template, run_attempt, resend_count from raw.spans order by 1"
+
+    register_raw_views(db, raw, ["spans"])
+    assert query(db, columns) == [("0000000000000001", "fix-flaky-test", "2", None)]
+    [(names,)] = query(
+        db,
+        "select list(column_name) from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'spans'",
+    )
+    assert names == [*RAW_TABLES["spans"].names, "load_date"]
+
+    (tmp_path / "new.parquet").rename(new_file)
+    register_raw_views(db, raw, ["spans"])
+    assert query(db, columns) == [
+        ("0000000000000001", "fix-flaky-test", "2", None),
+        ("00f067aa0ba902b7", "fix-flaky-test", "2", None),
+    ]
+
+    older_file.unlink()
+    register_raw_views(db, raw, ["spans"])
+    assert "attributes_json" not in _view_sql(db, "spans")

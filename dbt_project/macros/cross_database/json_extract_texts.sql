@@ -1,9 +1,8 @@
 {#-
     The top-level keys `keys` of the JSON object held as text in `json_column`, parsed once: a
     record with one text field per key (null when absent), each read with json_field(record,
-    key). One parse for all the keys a model reads: the telemetry's attribute text (15 GB in the
-    32 M metric points of the default benchmark scale) was parsed again by every extraction.
-    Keys with dots or colons (`factory:customer`, `factory.run.id`) are quoted.
+    key). One parse for all the keys a model reads, not one per extraction. Keys with dots or
+    colons (`factory:customer`, `factory.run.id`) are quoted.
 -#}
 {% macro json_extract_texts(json_column, keys) -%}
     {{ adapter.dispatch('json_extract_texts', 'factory_warehouse')(json_column, keys) }}

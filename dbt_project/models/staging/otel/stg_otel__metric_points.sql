@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select
-        *,
-        -- the attributes read below, parsed once
-        {{ json_extract_texts('attributes_json', ['slash_command.name', 'hook.name']) }}
-            as read_attributes
-    from {{ source('otel', 'metric_points') }}
+    select * from {{ source('otel', 'metric_points') }}
 
 ),
 
@@ -35,8 +30,8 @@ renamed as (
         tool_name,
         mcp_server,
         skill_name,
-        {{ json_field('read_attributes', 'slash_command.name') }} as slash_command_name,
-        {{ json_field('read_attributes', 'hook.name') }} as hook_name,
+        slash_command_name,
+        hook_name,
         operation_name,
         provider_name,
         request_model,

@@ -2,14 +2,7 @@ with
 
 source as (
 
-    select
-        *,
-        -- the attributes read below, parsed once
-        {{ json_extract_texts(
-            'attributes_json',
-            ['factory.template', 'factory.run.attempt', 'http.request.resend_count']
-        ) }} as read_attributes
-    from {{ source('otel', 'spans') }}
+    select * from {{ source('otel', 'spans') }}
 
 ),
 
@@ -45,7 +38,7 @@ renamed as (
         session_mode,
         team as team_name,
         repository as repository_name,
-        {{ json_field('read_attributes', 'factory.template') }} as template_name,
+        template as template_name,
         attributes_json,
 
         ---------- numerics
@@ -55,15 +48,8 @@ renamed as (
         cache_creation_input_tokens,
         reasoning_output_tokens,
         {{ dbt.datediff('start_at', 'end_at', 'microsecond') }} / 1000.0 as duration_ms,
-        {{ dbt.safe_cast(
-            json_field('read_attributes', 'factory.run.attempt'), dbt.type_int()
-        ) }} as run_attempt,
-        coalesce(
-            {{ dbt.safe_cast(
-                json_field('read_attributes', 'http.request.resend_count'), dbt.type_int()
-            ) }},
-            0
-        ) as resend_count,
+        {{ dbt.safe_cast('run_attempt', dbt.type_int()) }} as run_attempt,
+        coalesce({{ dbt.safe_cast('resend_count', dbt.type_int()) }}, 0) as resend_count,
 
         ---------- booleans
         -- a model call of its own; `invoke_agent` spans may carry the summed usage of the calls
