@@ -40,6 +40,7 @@ from ingestion.records import (
     payload_text,
     too_long_reason,
 )
+from ingestion.schemas import ADDED_ATTRIBUTE_COLUMNS
 
 # A row is a tuple in the table's column order (`SPAN_COLUMNS`, `METRIC_COLUMNS`).
 Item = tuple[str, tuple] | Quarantined
@@ -110,8 +111,8 @@ SPAN_COLUMNS = (
     *("provider_name", "request_model", "response_model", "input_tokens", "output_tokens"),
     *("cache_read_input_tokens", "cache_creation_input_tokens", "reasoning_output_tokens"),
     *("error_type", "tool_name", "tool_risk_level", "template", "run_attempt", "resend_count"),
-    *(*ATTRIBUTION_COLUMNS, "attributes_json"),
-    "_line_number",
+    *ATTRIBUTION_COLUMNS,
+    *("attributes_json", "_line_number"),
 )
 METRIC_COLUMNS = (
     *("metric_name", "metric_unit", "metric_type", "temporality", "is_monotonic", "series_key"),
@@ -628,6 +629,8 @@ _POINT_TEXT_KEYS = frozenset(
         "hook.name",
     }
 )
+# A point setting one of these gets its columns recomputed, not its scope's (see `_point_row`).
+assert set(ADDED_ATTRIBUTE_COLUMNS["metric_points"].values()) <= _POINT_TEXT_KEYS
 
 
 def _point_text(attrs: dict) -> tuple:
