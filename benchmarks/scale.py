@@ -290,6 +290,16 @@ _REFRESHED = (Path("warehouse.duckdb"), Path("dbt-target") / "partial_parse.msgp
 def _save_before_refresh(home: Path) -> None:
     for path in _REFRESHED:
         shutil.copyfile(home / path, home / f"before-refresh-{path.name}")
+    _write_back_copies()
+
+
+def _write_back_copies() -> None:
+    """Write the copies' dirty pages to disk before a refresh starts. Left in the page cache, the
+    refresh's first fsync (the commit of its first model with a sizeable change) waited for
+    them: a cost of the harness, as large as the warehouse, so it grew with history (one
+    commit of `fct_cost_allocations` at 365 days x 12 customers: 1.40 s after a copy, 0.32 s
+    after a sync)."""
+    os.sync()
 
 
 def repeat_refreshes(histories: list[dict], rounds: int) -> None:
@@ -301,6 +311,7 @@ def repeat_refreshes(histories: list[dict], rounds: int) -> None:
             home = history["home"]
             for path in _REFRESHED:
                 shutil.copyfile(home / f"before-refresh-{path.name}", home / path)
+            _write_back_copies()
             build = dbt_build(
                 home,
                 history["refresh_selection"],
