@@ -45,6 +45,7 @@ MODELS = {
 }
 # the incremental models, their parents and the models and tests that check reconciliation
 SELECTION = "+cost_daily +fct_infra_costs +run_performance_daily"
+ALLOCATION_METHODS = [m for m in MODELS["intermediate"] if m.startswith("int_cost_allocations_")]
 CENT = Decimal("0.01")
 SCENARIOS = ("with_window", "without_window")
 ALL_MODELS = [(schema, model) for schema, models in MODELS.items() for model in models]
@@ -119,6 +120,11 @@ def late_correction(billing: Path, day: date, label: str, factor: str) -> None:
     write_focus(billing / f"focus-infra-{day}-{label}.csv", columns, corrected)
 
 
+def listed_days(compiled_sql: str) -> set[str]:
+    """The days a compiled model names: the days it recomputes, and its window's bounds."""
+    return set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", compiled_sql))
+
+
 def window(day: date) -> str:
     return f"{day}/{day + timedelta(1)}"
 
@@ -145,6 +151,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     ingest(home)
     with_window = build(home, partition_window=window(last_day))
+    compiled_with_window = {model: compiled_model(home, model) for model in ALLOCATION_METHODS}
     incremental_1 = tmp / "incremental_1.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_1)
     rebuilt_1 = rebuilt(home, "rebuilt_1", window(last_day))
@@ -167,6 +174,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "with_window": (incremental_1, rebuilt_1, with_window),
         "without_window": (incremental_2, rebuilt_2, without_window),
         "compiled": compiled,
+        "compiled_with_window": compiled_with_window,
         "statements": statements,
         "first_day": first_day,
         "second_day": second_day,
@@ -229,17 +237,57 @@ def test_late_files_of_earlier_days_changed_those_days(refreshes, scenario):
 KEYED_MODELS = ("int_focus_costs_deduplicated", "int_focus_costs_daily")  # by row, not day
 
 
+# The pools each allocation method allocates (dbt_project/macros/allocation/).
+ALLOCATED_COMPONENTS = {
+    "int_cost_allocations_ai": {"ai_inference"},
+    "int_cost_allocations_data_plane": {"data_plane"},
+    "int_cost_allocations_platform": {"control_plane", "storage", "network", "dedicated"},
+    "int_cost_allocations_shared": {"shared"},
+}
+
+
+def late_file_components(refreshes: dict) -> set[str]:
+    """The cost components of the rows of the late file for day 2."""
+    with duckdb.connect(str(refreshes["without_window"][0]), read_only=True) as con:
+        found = con.execute(
+            "select distinct daily.cost_component"
+            " from intermediate.int_focus_costs_daily as daily"
+            " inner join intermediate.int_focus_costs_deduplicated as focus using (focus_cost_id)"
+            " where focus._source_file like '%-late.csv'"
+        ).fetchall()
+    return {component for (component,) in found}
+
+
 @pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m not in KEYED_MODELS])
 def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     """Without a window, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
-    (cost objects only: no bill) and the run performance (runs only) nothing."""
+    (cost objects only: no bill), the run performance (runs only) and the allocation methods
+    whose pools the file does not bill (and, for the shared costs, whose targets did not
+    change) nothing."""
+    components = late_file_components(refreshes)
+    assert components and "ai_inference" not in components  # an infrastructure bill
+    billed = {m for m, allocated in ALLOCATED_COMPONENTS.items() if allocated & components}
+    if billed & {"int_cost_allocations_data_plane", "int_cost_allocations_platform"}:
+        billed.add("int_cost_allocations_shared")  # shares out after them
     day = refreshes["second_day"]
-    if model in ("int_allocation_targets_daily", "run_performance_daily"):
+    if model in ("int_allocation_targets_daily", "run_performance_daily") or (
+        model in ALLOCATED_COMPONENTS and model not in billed
+    ):
         assert "1 = 0" in refreshes["compiled"][model]
         day = None
-    listed = set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", refreshes["compiled"][model]))
+    listed = listed_days(refreshes["compiled"][model])
     assert listed == ({str(day), str(day + timedelta(days=1))} if day else set())
+
+
+@pytest.mark.parametrize("model", ALLOCATION_METHODS)
+def test_an_invoice_recomputes_the_ai_allocation_only(refreshes, model):
+    """With day 4 came its month's LLM invoices, which restate the AI pools of every day of the
+    month. Day 3 changed in nothing else: the AI allocation recomputed it, the infrastructure
+    methods (their pools, targets and usage unchanged on day 3) did not."""
+    day_3 = refreshes["first_day"] + timedelta(days=2)
+    listed = listed_days(refreshes["compiled_with_window"][model])
+    assert (str(day_3) in listed) == (model == "int_cost_allocations_ai"), sorted(listed)
 
 
 def test_the_billing_rows_are_read_once(refreshes):

@@ -34,22 +34,22 @@
         ] -%}
     {%- elif model_name == 'int_cost_allocations_ai' -%}
         {%- set inputs = [
-            {'name': 'pools', 'relation': ref('int_cost_pools_daily'), 'date_column': 'cost_date'},
+            {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
             {'name': 'llm_costs', 'relation': ref('int_llm_costs_daily'), 'date_column': 'call_date'}
         ] -%}
     {%- elif model_name == 'int_cost_allocations_data_plane' -%}
         {%- set inputs = [
-            {'name': 'pools', 'relation': ref('int_cost_pools_daily'), 'date_column': 'cost_date'},
+            {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
             {'name': 'usage', 'relation': ref('int_data_plane_usage_daily'), 'date_column': 'usage_date'}
         ] -%}
     {%- elif model_name == 'int_cost_allocations_platform' -%}
         {%- set inputs = [
-            {'name': 'pools', 'relation': ref('int_cost_pools_daily'), 'date_column': 'cost_date'},
+            {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
             {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date'}
         ] -%}
     {%- elif model_name == 'int_cost_allocations_shared' -%}
         {%- set inputs = [
-            {'name': 'pools', 'relation': ref('int_cost_pools_daily'), 'date_column': 'cost_date'},
+            {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
             {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date'},
             {'name': 'data_plane', 'relation': ref('int_cost_allocations_data_plane'), 'date_column': 'cost_date'},
             {'name': 'platform', 'relation': ref('int_cost_allocations_platform'), 'date_column': 'cost_date'}

@@ -10,8 +10,8 @@ with
 
 cost_pools as (
 
-    select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component = 'ai_inference' and {{ input_days_filter('cost_date', days) }}
+    select * from {{ allocated_cost_pools('int_cost_allocations_ai') }} as pools
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

@@ -15,8 +15,8 @@ with
 
 cost_pools as (
 
-    select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component = 'data_plane' and {{ input_days_filter('cost_date', days) }}
+    select * from {{ allocated_cost_pools('int_cost_allocations_data_plane') }} as pools
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 

@@ -17,8 +17,8 @@ with
 
 cost_pools as (
 
-    select * from {{ ref('int_cost_pools_daily') }}
-    where cost_component = 'shared' and {{ input_days_filter('cost_date', days) }}
+    select * from {{ allocated_cost_pools('int_cost_allocations_shared') }} as pools
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
