@@ -39,6 +39,7 @@ from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.warehouse import register_raw_views
 from orchestration.resources import PARTITION_WINDOW_ENV
 from tests.conftest import FIXTURES_DIR, SAMPLE_END_DATE
+from tests.dbt_helpers import compiled_model
 
 pytestmark = pytest.mark.slow
 
@@ -604,7 +605,9 @@ REWRITES_DAYS = [
     "int_cost_allocations_data_plane", "int_cost_allocations_platform",
     "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
-    "adoption_daily",
+    "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
+    "customer_daily_usage", "cost_by_operation_daily", "run_cost_distribution_daily",
+    "fct_code_changes",
 ]  # fmt: skip
 REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",
@@ -664,12 +667,76 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     # outside the months the new invoices cover
     assert set(REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES) <= set(restricted)
     assert "int_allocation_targets_daily" in restricted
+    # and the days of the new calls, runs and metric points in the marts that read no cost
+    assert {
+        "tool_usage_daily", "llm_performance_daily", "workflow_usage_daily",
+        "customer_daily_usage", "fct_code_changes",
+    } <= set(restricted)  # fmt: skip
     # the build's key test read the recorded rows; `docs generate` (a later invocation) compiled
     # the same test over the whole table
     name = "unique_fct_run_steps_run_step_id"
     built, compiled = _sql_of(incremental, name), _sql_of(incremental, name, "compiled")
     assert "where _loaded_at > cast(" in built
     assert "_loaded_at" not in compiled and "dbt_subquery" not in compiled
+
+
+# The models whose input digests are selects of some rows and columns (daily_inputs.sql).
+DIGESTS_SELECTED_COLUMNS = [
+    "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
+    "customer_daily_usage", "cost_by_operation_daily", "run_cost_distribution_daily",
+    "fct_code_changes",
+]  # fmt: skip
+# Columns of an input that its model names but reads from another input, or as an alias: the
+# check below is by name, so it lists them; each was read off the model's SQL.
+NAMED_FROM_ANOTHER_INPUT = {
+    "llm_usage_daily.invoiced": ["customer_id", "project_id"],  # the calls'
+    "customer_daily_usage.attempts_started": ["finished_at", "run_status"],  # the succeeded's
+    "customer_daily_usage.attempts_succeeded": ["started_at"],  # the started attempts'
+    # aliases of the calls' total_input_tokens and billable_output_tokens; the attempts' run_id
+    "customer_daily_usage.llm_calls": ["input_tokens", "output_tokens", "run_id"],
+    "cost_by_operation_daily.attempt_days": ["customer_id"],  # the tool calls'
+    "cost_by_operation_daily.worker_costs": ["customer_id"],  # the tool calls'
+    "fct_code_changes.metric_points": ["start_at"],  # the tool calls'
+    "fct_code_changes.file_tool_calls": ["session_id"],  # the metric points'
+}
+
+
+def test_a_digest_reads_every_column_its_model_reads(warehouses, tmp_path):
+    """A model whose digest hashes a select of an input's columns recomputes a day only when
+    those change: every column of that input its SQL names must be among them."""
+    checked = warehouses["full"].copy(tmp_path / "compile")
+    markers = "".join(
+        f"{{% for i in daily_inputs('{model}').inputs %}}@@{model}|{{{{ i.name }}}}@@"
+        "{{ i.relation }}{% endfor %}"
+        for model in DIGESTS_SELECTED_COLUMNS
+    )
+    assert checked.dbt("compile", "compile", "--inline", markers) == 0, checked.outputs["compile"]
+    pieces = re.split(r"@@(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
+    digests = [pieces[i : i + 3] for i in range(0, len(pieces), 3)]
+    assert {model for model, _, _ in digests} == set(DIGESTS_SELECTED_COLUMNS)
+    columns: dict[str, list[str]] = {}
+    for schema, table, column in checked.query(
+        "select table_schema, table_name, column_name from information_schema.columns"
+    ):
+        columns.setdefault(f"{schema}.{table}", []).append(column)
+
+    def named(sql: str, candidates: list[str]) -> set[str]:
+        sql = re.sub(r"--[^\n]*", "", sql)
+        return {c for c in candidates if re.search(rf"\b{c}\b", sql)}
+
+    missing, selects = {}, 0
+    for model, name, relation in digests:
+        read = re.search(r"\bfrom\s+\"?\w+\"?\.\"?(\w+)\"?\.\"?(\w+)\"?", relation)
+        if not relation.lstrip().startswith("(") or read is None:
+            continue  # a whole relation: every column digested
+        selects += 1
+        candidates = columns[f"{read.group(1)}.{read.group(2)}"]
+        model_sql = compiled_model(warehouses["full"].home, model)
+        not_digested = named(model_sql, candidates) - named(relation, candidates)
+        if not_digested:
+            missing[f"{model}.{name}"] = sorted(not_digested)
+    assert selects >= len(DIGESTS_SELECTED_COLUMNS)
+    assert missing == NAMED_FROM_ANOTHER_INPUT
 
 
 def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):

@@ -2,7 +2,9 @@
     The inputs of each day-by-day incremental model (the cost chain, and the daily marts whose
     day is their fact's day), digested per day by input_digests.sql: every relation the model
     reads, on the date column that puts a row on the day it feeds, and the settings it reads
-    (its own code and vars), so a change of any of them recomputes the days it touches.
+    (its own code and vars), so a change of any of them recomputes the days it touches. A
+    relation may be a select of the rows and columns the model reads: the digest hashes less,
+    and a change the model cannot see recomputes nothing.
     `model_name`: the model (this).
 -#}
 {% macro daily_inputs(model_name) -%}
@@ -97,6 +99,179 @@
     {%- elif model_name == 'cost_daily' -%}
         {%- set inputs = [
             {'name': 'allocations', 'relation': ref('fct_cost_allocations'), 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'llm_usage_daily' -%}
+        {%- set calls -%}
+            (
+                select
+                    call_date, customer_id, project_id, provider_name, model_name, operation_name,
+                    is_error, is_retry, is_priced, input_tokens, uncached_input_tokens,
+                    cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+                    total_tokens, estimated_cost_usd
+                from {{ ref('fct_llm_calls') }}
+            )
+        {%- endset -%}
+        {%- set invoiced -%}
+            (
+                select cost_date, cost_pool, allocated_cost_usd
+                from {{ ref('int_cost_allocations') }}
+                where
+                    cost_component = 'ai_inference'
+                    and not is_estimated
+                    and cost_object_type != 'unallocated'
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date'},
+            {'name': 'invoiced', 'relation': invoiced, 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'llm_performance_daily' -%}
+        {%- set calls -%}
+            (
+                select
+                    call_date, provider_name, model_name, is_error, is_retry, input_tokens,
+                    cache_read_tokens, total_tokens, duration_ms
+                from {{ ref('fct_llm_calls') }}
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date'}
+        ] -%}
+    {%- elif model_name == 'workflow_usage_daily' -%}
+        {%- set runs -%}
+            (select run_date, customer_id, template_key, is_succeeded from {{ ref('fct_runs') }})
+        {%- endset -%}
+        {%- set points -%}
+            (
+                select
+                    point_date, customer_id, session_id, metric_name, delta_value,
+                    slash_command_name, skill_name, hook_name, mcp_server
+                from {{ ref('int_metric_points_deltas') }}
+                where metric_name in (
+                    'droid.slash_command.invocations', 'droid.skill.invocations',
+                    'droid.hook.invocations', 'droid.mcp.tool_invocations'
+                )
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'runs', 'relation': runs, 'date_column': 'run_date'},
+            {'name': 'metric_points', 'relation': points, 'date_column': 'point_date'}
+        ] -%}
+    {%- elif model_name == 'cost_by_operation_daily' -%}
+        {%- set llm_usage -%}
+            (
+                select call_date, customer_id, operation_name, llm_calls, ai_cost_usd
+                from {{ ref('llm_usage_daily') }}
+            )
+        {%- endset -%}
+        {%- set tool_calls -%}
+            (
+                select call_date, run_id, customer_id, duration_ms
+                from {{ ref('fct_tool_calls') }}
+                where run_id is not null
+            )
+        {%- endset -%}
+        {%- set attempt_days -%}
+            (select usage_date, run_id, busy_seconds from {{ ref('int_run_attempts_split_by_day') }})
+        {%- endset -%}
+        {%- set worker_costs -%}
+            (
+                select cost_date, run_id, total_cost_usd
+                from {{ ref('fct_cost_allocations') }}
+                where
+                    cost_object_type = 'run'
+                    and cost_component in ('data_plane', 'data_plane_idle')
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'llm_usage', 'relation': llm_usage, 'date_column': 'call_date'},
+            {'name': 'tool_calls', 'relation': tool_calls, 'date_column': 'call_date'},
+            {'name': 'attempt_days', 'relation': attempt_days, 'date_column': 'usage_date'},
+            {'name': 'worker_costs', 'relation': worker_costs, 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'customer_daily_usage' -%}
+        {#- a run attempt counts on the day it started, and when it succeeded on the day it
+            finished: digested on each -#}
+        {%- set started -%}
+            (
+                select started_at, customer_id, run_id
+                from {{ ref('int_run_attempts_deduplicated') }}
+                where started_at is not null
+            )
+        {%- endset -%}
+        {%- set succeeded -%}
+            (
+                select finished_at, customer_id, run_id
+                from {{ ref('int_run_attempts_deduplicated') }}
+                where run_status = 'succeeded' and finished_at is not null
+            )
+        {%- endset -%}
+        {%- set calls -%}
+            (
+                select
+                    call_date, customer_id, is_priced, total_input_tokens, uncached_input_tokens,
+                    cache_read_tokens, cache_write_tokens, billable_output_tokens, total_tokens,
+                    ai_cost_usd
+                from {{ ref('int_llm_calls_priced') }}
+            )
+        {%- endset -%}
+        {%- set points -%}
+            (
+                select point_date, customer_id, metric_name, delta_value
+                from {{ ref('int_metric_points_deltas') }}
+                where metric_name in (
+                    'droid.code.lines_modified', 'droid.git.commits', 'droid.git.pull_requests',
+                    'droid.tool.invocations'
+                )
+            )
+        {%- endset -%}
+        {%- set dedicated -%}
+            (
+                select charge_date, tag_customer_id, effective_cost_usd
+                from {{ ref('int_focus_costs_deduplicated') }}
+                where tag_customer_id is not null and not is_ai_service
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'attempts_started', 'relation': started, 'date_column': 'started_at'},
+            {'name': 'attempts_succeeded', 'relation': succeeded, 'date_column': 'finished_at'},
+            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date'},
+            {'name': 'metric_points', 'relation': points, 'date_column': 'point_date'},
+            {'name': 'dedicated_costs', 'relation': dedicated, 'date_column': 'charge_date'}
+        ] -%}
+    {%- elif model_name == 'run_cost_distribution_daily' -%}
+        {%- set run_costs -%}
+            (
+                select run_date, customer_id, run_type, total_cost_usd, ai_cost_usd, total_tokens
+                from {{ ref('run_costs') }}
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'run_costs', 'relation': run_costs, 'date_column': 'run_date'}
+        ] -%}
+    {%- elif model_name == 'fct_code_changes' -%}
+        {%- set points -%}
+            (
+                select
+                    point_date, customer_id, repository_name, team_name, session_id,
+                    metric_name, delta_value
+                from {{ ref('int_metric_points_deltas') }}
+                where metric_name in (
+                    'droid.code.files_modified', 'droid.code.lines_modified',
+                    'droid.code.files_read', 'droid.git.commits', 'droid.git.pull_requests'
+                )
+            )
+        {%- endset -%}
+        {%- set file_tool_calls -%}
+            (
+                select start_at, customer_id, repository_name, team_name, tool_name
+                from {{ ref('int_spans_deduplicated') }}
+                where is_tool_call and not is_error
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'metric_points', 'relation': points, 'date_column': 'point_date'},
+            {'name': 'file_tool_calls', 'relation': file_tool_calls, 'date_column': 'start_at'}
         ] -%}
     {%- elif model_name == 'tool_usage_daily' -%}
         {%- set inputs = [

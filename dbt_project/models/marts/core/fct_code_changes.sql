@@ -1,19 +1,25 @@
+{{ config(**incremental_by_input_days('change_date')) }}
 -- Code modified by the agents per UTC day, customer, repository and team: files and lines
 -- modified, files read, commits and pull requests from the droid.* metrics (cumulative series
 -- counted once), and files created, edited and deleted from the agents' tool calls (create_file,
 -- edit_file / apply_patch, delete_file). The telemetry does not split modified lines into added
 -- and deleted ones. Telemetry without a repository or team counts under '(none)'.
+-- Incremental by day: a refresh recomputes the days whose metric points or file tool calls
+-- changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('fct_code_changes')) %}
 with
 
 metric_deltas as (
 
     select * from {{ ref('int_metric_points_deltas') }}
+    where {{ input_days_filter('point_date', days) }}
 
 ),
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
+    where {{ input_days_filter('cast(start_at as date)', days) }}
 
 ),
 
@@ -140,4 +146,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by change_date

@@ -1,33 +1,42 @@
+{{ config(**incremental_by_input_days('cost_date')) }}
 -- Cost per UTC day, customer and agent operation: chat, text_completion and embeddings carry
 -- their allocated AI cost (llm_usage_daily); execute_tool carries the share of its run's
 -- data-plane cost (idle share included) that the run's tool executions took of the run's worker
 -- time that day. The rest of a run's infrastructure cost belongs to no single operation and is
 -- not in this mart (see cost_daily).
+-- Incremental by day: a refresh recomputes the days whose LLM usage, tool calls, worker time or
+-- worker cost changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('cost_by_operation_daily')) %}
 with
 
 llm_usage as (
 
     select * from {{ ref('llm_usage_daily') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('fct_tool_calls') }}
-    where run_id is not null
+    where run_id is not null and {{ input_days_filter('call_date', days) }}
 
 ),
 
 attempt_days as (
 
     select * from {{ ref('int_run_attempts_split_by_day') }}
+    where {{ input_days_filter('usage_date', days) }}
 
 ),
 
 allocations as (
 
     select * from {{ ref('fct_cost_allocations') }}
-    where cost_object_type = 'run' and cost_component in ('data_plane', 'data_plane_idle')
+    where
+        cost_object_type = 'run'
+        and cost_component in ('data_plane', 'data_plane_idle')
+        and {{ input_days_filter('cost_date', days) }}
 
 ),
 
@@ -146,4 +155,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by cost_date

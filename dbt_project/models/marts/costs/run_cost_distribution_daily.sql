@@ -1,10 +1,14 @@
+{{ config(**incremental_by_input_days('run_date')) }}
 -- Cost per run per UTC day (the day the run was created), customer and run type: average and
 -- distribution (percentiles) of what a run costs, and of its tokens.
+-- Incremental by day: a refresh recomputes the days whose run costs changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('run_cost_distribution_daily')) %}
 with
 
 run_costs as (
 
     select * from {{ ref('run_costs') }}
+    where {{ input_days_filter('run_date', days) }}
 
 ),
 
@@ -68,4 +72,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by run_date

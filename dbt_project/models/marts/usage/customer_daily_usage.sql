@@ -1,5 +1,9 @@
+{{ config(**incremental_by_input_days('usage_date')) }}
 -- One row per customer per day with any activity: runs, LLM calls and their estimated cost,
 -- agent activity metrics and the cost of infrastructure dedicated to the customer.
+-- Incremental by day: a refresh recomputes the days whose runs, LLM calls, metric points or
+-- dedicated costs changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('customer_daily_usage')) %}
 with
 
 run_attempts as (
@@ -11,18 +15,21 @@ run_attempts as (
 llm_calls as (
 
     select * from {{ ref('int_llm_calls_priced') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
 metric_deltas as (
 
     select * from {{ ref('int_metric_points_deltas') }}
+    where {{ input_days_filter('point_date', days) }}
 
 ),
 
 focus_costs as (
 
     select * from {{ ref('int_focus_costs_deduplicated') }}
+    where {{ input_days_filter('charge_date', days) }}
 
 ),
 
@@ -35,7 +42,7 @@ runs_started as (
         count(*) as run_attempts_started
 
     from run_attempts
-    where started_at is not null
+    where started_at is not null and {{ input_days_filter('cast(started_at as date)', days) }}
     group by customer_id, cast(started_at as date)
 
 ),
@@ -48,7 +55,7 @@ runs_succeeded as (
         count(distinct run_id) as runs_succeeded
 
     from run_attempts
-    where run_status = 'succeeded'
+    where run_status = 'succeeded' and {{ input_days_filter('cast(finished_at as date)', days) }}
     group by customer_id, cast(finished_at as date)
 
 ),
@@ -198,4 +205,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by usage_date

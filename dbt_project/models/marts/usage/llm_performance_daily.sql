@@ -1,10 +1,14 @@
+{{ config(**incremental_by_input_days('call_date')) }}
 -- LLM reliability and latency per UTC day, provider and model: calls, error and retry rates,
 -- latency percentiles of the successful calls, tokens and the cache-read share.
+-- Incremental by day: a refresh recomputes the days whose calls changed (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('llm_performance_daily')) %}
 with
 
 llm_calls as (
 
     select * from {{ ref('fct_llm_calls') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
@@ -70,4 +74,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by call_date

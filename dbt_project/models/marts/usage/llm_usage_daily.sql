@@ -1,19 +1,28 @@
+{{ config(**incremental_by_input_days('call_date')) }}
 -- LLM usage and cost per UTC day, customer, project, provider, model and operation (chat,
 -- embeddings, ...): calls, errors, retries, tokens by type, the cache-read share, the estimated
 -- cost and the AI cost allocated from the provider's invoice (the invoiced provider-day spread by
 -- estimated cost, as fct_cost_allocations does; the estimate while not invoiced yet).
+-- Incremental by day: a refresh recomputes the days whose calls or invoiced AI cost changed
+-- (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('llm_usage_daily')) %}
 with
 
 llm_calls as (
 
     select * from {{ ref('fct_llm_calls') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
 allocations as (
 
     select * from {{ ref('int_cost_allocations') }}
-    where cost_component = 'ai_inference' and not is_estimated and cost_object_type != 'unallocated'
+    where
+        cost_component = 'ai_inference'
+        and not is_estimated
+        and cost_object_type != 'unallocated'
+        and {{ input_days_filter('cost_date', days) }}
 
 ),
 
@@ -140,4 +149,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by call_date

@@ -1,16 +1,22 @@
+{{ config(**incremental_by_input_days('activity_date')) }}
 -- Top workflows per UTC day and customer: run templates (runs created), slash commands, skills,
 -- hooks and MCP servers (their droid.* invocation metrics, cumulative series counted once).
+-- Incremental by day: a refresh recomputes the days whose runs or metric points changed
+-- (input_digests.sql).
+{%- set days = changed_input_days(daily_inputs('workflow_usage_daily')) %}
 with
 
 runs as (
 
     select * from {{ ref('fct_runs') }}
+    where {{ input_days_filter('run_date', days) }}
 
 ),
 
 metric_deltas as (
 
     select * from {{ ref('int_metric_points_deltas') }}
+    where {{ input_days_filter('point_date', days) }}
 
 ),
 
@@ -113,4 +119,6 @@ final as (
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from final
+order by activity_date
