@@ -3,8 +3,9 @@
     day is their fact's day), digested per day by input_digests.sql: every relation the model
     reads, on the date column that puts a row on the day it feeds, and the settings it reads
     (its own code and vars), so a change of any of them recomputes the days it touches. A
-    relation may be a select of the rows and columns the model reads: the digest hashes less,
-    and a change the model cannot see recomputes nothing.
+    relation may be a select of the rows and columns the model reads: the model reads that select
+    (daily_input, below), the digest hashes less, and a change the model cannot see recomputes
+    nothing.
     `model_name`: the model (this).
 -#}
 {% macro daily_inputs(model_name) -%}
@@ -298,4 +299,18 @@
         {%- do exceptions.raise_compiler_error('daily_inputs: unknown model ' ~ model_name) -%}
     {%- endif -%}
     {%- do return({'inputs': inputs, 'settings': settings}) -%}
+{%- endmacro %}
+
+
+{#-
+    One input of `inputs` (what daily_inputs returned), by name: the relation the model reads.
+    A model whose digest selects some rows and columns reads that same select, so what it reads
+    and what its digest hashes have one definition and cannot drift apart.
+-#}
+{% macro daily_input(inputs, input_name) -%}
+    {%- for input in inputs.inputs if input.name == input_name -%}
+        {{ input.relation }}
+    {%- else -%}
+        {%- do exceptions.raise_compiler_error('daily_input: no input named ' ~ input_name) -%}
+    {%- endfor -%}
 {%- endmacro %}

@@ -6,19 +6,22 @@
 -- and deleted ones. Telemetry without a repository or team counts under '(none)'.
 -- Incremental by day: a refresh recomputes the days whose metric points or file tool calls
 -- changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('fct_code_changes')) %}
+{%- set inputs = daily_inputs('fct_code_changes') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
+-- the deltas of the five code and git metrics
 metric_deltas as (
 
-    select * from {{ ref('int_metric_points_deltas') }}
+    select * from {{ daily_input(inputs, 'metric_points') }}
     where {{ input_days_filter('point_date', days) }}
 
 ),
 
-spans as (
+-- the successful tool calls
+tool_calls as (
 
-    select * from {{ ref('int_spans_deduplicated') }}
+    select * from {{ daily_input(inputs, 'file_tool_calls') }}
     where {{ input_days_filter('cast(start_at as date)', days) }}
 
 ),
@@ -42,14 +45,6 @@ metric_changes as (
         count(distinct session_id) as sessions
 
     from metric_deltas
-    where
-        metric_name in (
-            'droid.code.files_modified',
-            'droid.code.lines_modified',
-            'droid.code.files_read',
-            'droid.git.commits',
-            'droid.git.pull_requests'
-        )
     group by
         point_date,
         customer_id,
@@ -70,8 +65,7 @@ file_tool_calls as (
             as file_edits,
         sum(case when tool_name = 'delete_file' then 1 else 0 end) as files_deleted
 
-    from spans
-    where is_tool_call and not is_error
+    from tool_calls
     group by
         cast(start_at as date),
         customer_id,

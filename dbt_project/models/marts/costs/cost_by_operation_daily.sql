@@ -6,37 +6,37 @@
 -- not in this mart (see cost_daily).
 -- Incremental by day: a refresh recomputes the days whose LLM usage, tool calls, worker time or
 -- worker cost changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('cost_by_operation_daily')) %}
+{%- set inputs = daily_inputs('cost_by_operation_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 llm_usage as (
 
-    select * from {{ ref('llm_usage_daily') }}
+    select * from {{ daily_input(inputs, 'llm_usage') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),
 
+-- the tool calls of runs
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
-    where run_id is not null and {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'tool_calls') }}
+    where {{ input_days_filter('call_date', days) }}
 
 ),
 
 attempt_days as (
 
-    select * from {{ ref('int_run_attempts_split_by_day') }}
+    select * from {{ daily_input(inputs, 'attempt_days') }}
     where {{ input_days_filter('usage_date', days) }}
 
 ),
 
-allocations as (
+-- the runs' data-plane cost, idle share included
+worker_costs as (
 
-    select * from {{ ref('fct_cost_allocations') }}
-    where
-        cost_object_type = 'run'
-        and cost_component in ('data_plane', 'data_plane_idle')
-        and {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'worker_costs') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
@@ -87,7 +87,7 @@ run_worker_costs as (
         run_id,
         sum(total_cost_usd) as worker_cost_usd
 
-    from allocations
+    from worker_costs
     group by cost_date, run_id
 
 ),

@@ -2,12 +2,13 @@
 -- Cost per run per UTC day (the day the run was created), customer and run type: average and
 -- distribution (percentiles) of what a run costs, and of its tokens.
 -- Incremental by day: a refresh recomputes the days whose run costs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('run_cost_distribution_daily')) %}
+{%- set inputs = daily_inputs('run_cost_distribution_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 run_costs as (
 
-    select * from {{ ref('run_costs') }}
+    select * from {{ daily_input(inputs, 'run_costs') }}
     where {{ input_days_filter('run_date', days) }}
 
 ),

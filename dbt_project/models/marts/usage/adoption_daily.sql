@@ -7,12 +7,13 @@
 -- Incremental by day: a changed day of sessions changes the active users of the 29 days after
 -- it too, so a refresh recomputes those days, from the sessions of the 29 days before each
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('adoption_daily')) %}
+{%- set inputs = daily_inputs('adoption_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 sessions as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ daily_input(inputs, 'sessions') }}
     where {{ input_days_filter('session_date', days, before=29, after=29) }}
 
 ),
@@ -20,7 +21,7 @@ sessions as (
 -- the days to recompute (all in a full build): the rolling windows end on them
 dates as (
 
-    select * from {{ ref('dim_dates') }}
+    select * from {{ daily_input(inputs, 'dates') }}
     where {{ input_days_filter('date_day', days, after=29) }}
 
 ),

@@ -3,32 +3,44 @@
 -- agent activity metrics and the cost of infrastructure dedicated to the customer.
 -- Incremental by day: a refresh recomputes the days whose runs, LLM calls, metric points or
 -- dedicated costs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('customer_daily_usage')) %}
+{%- set inputs = daily_inputs('customer_daily_usage') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
-run_attempts as (
+-- a run attempt counts on the day it started, and when it succeeded on the day it finished
+attempts_started as (
 
-    select * from {{ ref('int_run_attempts_deduplicated') }}
+    select * from {{ daily_input(inputs, 'attempts_started') }}
+    where {{ input_days_filter('cast(started_at as date)', days) }}
+
+),
+
+attempts_succeeded as (
+
+    select * from {{ daily_input(inputs, 'attempts_succeeded') }}
+    where {{ input_days_filter('cast(finished_at as date)', days) }}
 
 ),
 
 llm_calls as (
 
-    select * from {{ ref('int_llm_calls_priced') }}
+    select * from {{ daily_input(inputs, 'llm_calls') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),
 
+-- the deltas of the four agent activity metrics
 metric_deltas as (
 
-    select * from {{ ref('int_metric_points_deltas') }}
+    select * from {{ daily_input(inputs, 'metric_points') }}
     where {{ input_days_filter('point_date', days) }}
 
 ),
 
-focus_costs as (
+-- the customers' dedicated infrastructure, without the provider invoices for LLM calls
+dedicated_costs as (
 
-    select * from {{ ref('int_focus_costs_deduplicated') }}
+    select * from {{ daily_input(inputs, 'dedicated_costs') }}
     where {{ input_days_filter('charge_date', days) }}
 
 ),
@@ -41,8 +53,7 @@ runs_started as (
         count(distinct run_id) as runs_started,
         count(*) as run_attempts_started
 
-    from run_attempts
-    where started_at is not null and {{ input_days_filter('cast(started_at as date)', days) }}
+    from attempts_started
     group by customer_id, cast(started_at as date)
 
 ),
@@ -54,8 +65,7 @@ runs_succeeded as (
         cast(finished_at as date) as usage_date,
         count(distinct run_id) as runs_succeeded
 
-    from run_attempts
-    where run_status = 'succeeded' and {{ input_days_filter('cast(finished_at as date)', days) }}
+    from attempts_succeeded
     group by customer_id, cast(finished_at as date)
 
 ),
@@ -97,13 +107,6 @@ agent_activity as (
         ) as tool_invocations
 
     from metric_deltas
-    where
-        metric_name in (
-            'droid.code.lines_modified',
-            'droid.git.commits',
-            'droid.git.pull_requests',
-            'droid.tool.invocations'
-        )
     group by customer_id, point_date
 
 ),
@@ -111,14 +114,13 @@ agent_activity as (
 dedicated_infra_costs as (
 
     -- effective (amortised) cost, the FOCUS measure meant for allocation; provider invoices for
-    -- LLM calls are left out: AI cost is estimated per call above
+    -- LLM calls are left out (daily_inputs.sql): AI cost is estimated per call above
     select
         tag_customer_id as customer_id,
         charge_date as usage_date,
         sum(effective_cost_usd) as dedicated_infra_cost_usd
 
-    from focus_costs
-    where tag_customer_id is not null and not is_ai_service
+    from dedicated_costs
     group by tag_customer_id, charge_date
 
 ),

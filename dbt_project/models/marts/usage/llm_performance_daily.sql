@@ -2,12 +2,13 @@
 -- LLM reliability and latency per UTC day, provider and model: calls, error and retry rates,
 -- latency percentiles of the successful calls, tokens and the cache-read share.
 -- Incremental by day: a refresh recomputes the days whose calls changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('llm_performance_daily')) %}
+{%- set inputs = daily_inputs('llm_performance_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 llm_calls as (
 
-    select * from {{ ref('fct_llm_calls') }}
+    select * from {{ daily_input(inputs, 'llm_calls') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),

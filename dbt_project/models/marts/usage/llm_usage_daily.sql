@@ -5,24 +5,22 @@
 -- estimated cost, as fct_cost_allocations does; the estimate while not invoiced yet).
 -- Incremental by day: a refresh recomputes the days whose calls or invoiced AI cost changed
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('llm_usage_daily')) %}
+{%- set inputs = daily_inputs('llm_usage_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 llm_calls as (
 
-    select * from {{ ref('fct_llm_calls') }}
+    select * from {{ daily_input(inputs, 'llm_calls') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),
 
-allocations as (
+-- the allocated AI cost of the invoiced provider-days
+invoiced_allocations as (
 
-    select * from {{ ref('int_cost_allocations') }}
-    where
-        cost_component = 'ai_inference'
-        and not is_estimated
-        and cost_object_type != 'unallocated'
-        and {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'invoiced') }}
+    where {{ input_days_filter('cost_date', days) }}
 
 ),
 
@@ -33,7 +31,7 @@ invoiced_provider_days as (
         cost_pool as provider_name,
         sum(allocated_cost_usd) as invoiced_cost_usd
 
-    from allocations
+    from invoiced_allocations
     group by cost_date, cost_pool
 
 ),

@@ -3,19 +3,21 @@
 -- hooks and MCP servers (their droid.* invocation metrics, cumulative series counted once).
 -- Incremental by day: a refresh recomputes the days whose runs or metric points changed
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('workflow_usage_daily')) %}
+{%- set inputs = daily_inputs('workflow_usage_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 runs as (
 
-    select * from {{ ref('fct_runs') }}
+    select * from {{ daily_input(inputs, 'runs') }}
     where {{ input_days_filter('run_date', days) }}
 
 ),
 
+-- the deltas of the four workflow invocation metrics
 metric_deltas as (
 
-    select * from {{ ref('int_metric_points_deltas') }}
+    select * from {{ daily_input(inputs, 'metric_points') }}
     where {{ input_days_filter('point_date', days) }}
 
 ),
@@ -60,13 +62,6 @@ metric_points as (
         ) as workflow_name
 
     from metric_deltas
-    where
-        metric_name in (
-            'droid.slash_command.invocations',
-            'droid.skill.invocations',
-            'droid.hook.invocations',
-            'droid.mcp.tool_invocations'
-        )
 
 ),
 
