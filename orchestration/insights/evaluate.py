@@ -32,8 +32,10 @@ MODELS = (
 )
 
 
-def _run(command: list[str], env: dict) -> None:
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+def _run(command: list[str], env: dict, cwd: Path | None = None) -> None:
+    completed = subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}{completed.stderr}")
 
@@ -52,11 +54,14 @@ def prepare(cache: Path, seed: int, days: int, customers: int, scale: float) -> 
         }
         cli = str(Path(sys.executable).with_name("factory-warehouse"))
         dbt = str(Path(sys.executable).with_name("dbt"))
-        # its own target path: the project's manifest is what Dagster loads, keep it untouched
+        # A target path of the cache's own: the project's manifest is what Dagster loads, keep
+        # it untouched. dbt runs in the home on a relative database path, so every warehouse
+        # has the same profile and reuses the first one's parse (a full parse: about 15 s).
         where = [
             *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--target-path", str(home / "dbt-target")),
+            *("--target-path", str(cache / "dbt-target")),
         ]
+        dbt_env = {**env, "FACTORY_WAREHOUSE_DB": "warehouse.duckdb"}
         if not (home / "truth" / "anomalies.csv").exists():
             _run(
                 [
@@ -75,8 +80,10 @@ def prepare(cache: Path, seed: int, days: int, customers: int, scale: float) -> 
                 env,
             )
         _run([cli, "ingest", "--home", str(home)], env)
-        _run([dbt, "seed", *where], env)
-        _run([dbt, "run", "--select", MODELS, *where], env)
+        # every seed (the queries read the budgets too) and the models, without their tests
+        nodes = ["--select", MODELS, "resource_type:seed"]
+        nodes += ["--resource-type", "seed", "--resource-type", "model"]
+        _run([dbt, "build", *nodes, *where], dbt_env, cwd=home)
         built.touch()
     frames = read_frames(home / "warehouse.duckdb", list(QUERIES))
     frames["truth"] = pd.read_csv(home / "truth" / "anomalies.csv")
