@@ -33,6 +33,7 @@ MODELS = {
     "intermediate": (
         "int_focus_costs_deduplicated",
         "int_focus_costs_daily",
+        "int_data_plane_usage_daily",
         "int_cost_pools_daily",
         "int_allocation_targets_daily",
         "int_cost_allocations_ai",
@@ -138,6 +139,8 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     last_day = date.fromisoformat(generated["last_day"])
     ingest(home)
     build(home, "--exclude", "resource_type:test", "resource_type:unit_test")
+    # the usage's SQL as a full build compiles it: every day
+    usage_sql = compiled_model(home, "int_data_plane_usage_daily")
     # ingestion leaves the inbox files where they are: the late files are made from them
     billing = home / "inbox" / "billing"
     second_day = first_day + timedelta(days=1)
@@ -163,10 +166,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     logged_before = log.stat().st_size
     without_window = build(home)
     statements = log.read_bytes()[logged_before:].decode()
-    compiled = {
-        model: compiled_model(home, model)
-        for model in [*(model for _, model in ALL_MODELS), "int_data_plane_usage_daily"]
-    }
+    compiled = {model: compiled_model(home, model) for _, model in ALL_MODELS}
     incremental_2 = tmp / "incremental_2.duckdb"
     shutil.copy(home / "warehouse.duckdb", incremental_2)
     rebuilt_2 = rebuilt(home, "rebuilt_2")
@@ -175,6 +175,7 @@ def refreshes(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "without_window": (incremental_2, rebuilt_2, without_window),
         "compiled": compiled,
         "compiled_with_window": compiled_with_window,
+        "usage_sql": usage_sql,
         "statements": statements,
         "first_day": first_day,
         "second_day": second_day,
@@ -258,11 +259,20 @@ def late_file_components(refreshes: dict) -> set[str]:
     return {component for (component,) in found}
 
 
+# the daily models that read no bill: cost objects, runs, run attempts
+READ_NO_BILL = {
+    "int_allocation_targets_daily",
+    "run_performance_daily",
+    "int_data_plane_usage_daily",
+}
+
+
 @pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m not in KEYED_MODELS])
 def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     """Without a window, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
-    (cost objects only: no bill), the run performance (runs only) and the allocation methods
+    (cost objects only: no bill), the run performance and data-plane usage (run attempts only)
+    and the allocation methods
     whose pools the file does not bill nothing (the shared costs also follow the data-plane and
     platform allocations, which they share out after)."""
     components = late_file_components(refreshes)
@@ -271,9 +281,7 @@ def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     if billed & {"int_cost_allocations_data_plane", "int_cost_allocations_platform"}:
         billed.add("int_cost_allocations_shared")  # shares out after them
     day = refreshes["second_day"]
-    if model in ("int_allocation_targets_daily", "run_performance_daily") or (
-        model in ALLOCATED_COMPONENTS and model not in billed
-    ):
+    if model in READ_NO_BILL or (model in ALLOCATED_COMPONENTS and model not in billed):
         assert "1 = 0" in refreshes["compiled"][model]
         day = None
     listed = listed_days(refreshes["compiled"][model])
@@ -325,11 +333,11 @@ def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
 
 
 def test_the_data_plane_usage_is_the_same_on_every_rebuild(refreshes, tmp_path):
-    """The usage table is rebuilt whole and digested per day by the data-plane allocation, which
-    recomputes a day when any of its rows changed. A sum of doubles changes in its last bits with
-    the order DuckDB's threads add them (at the default scale, 160 of the 366 days on a rebuild
-    of the same rows); the usage's sum is exact, so a rebuild changes no day."""
-    sql = refreshes["compiled"]["int_data_plane_usage_daily"]
+    """The usage is digested per day by the data-plane allocation, which recomputes a day when
+    any of its rows changed. A sum of doubles changes in its last bits with the order DuckDB's
+    threads add them (at the default scale, 160 of the 366 days on a rebuild of the same rows);
+    the usage's sum is exact, so computing a day again, or a full build, changes no row."""
+    sql = refreshes["usage_sql"]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # the compiled catalog
         con.execute("set threads = 4; create schema intermediate")
         # many attempts per day, pool and run, spread over every row group (so over threads)
@@ -346,6 +354,10 @@ def test_the_data_plane_usage_is_the_same_on_every_rebuild(refreshes, tmp_path):
             from range(2000000) as numbers (i)
             """
         )
-        digest = f"select sum(cast(hash(usage) as hugeint)) from ({sql}) as usage"
+        digest = f"select count(*), sum(cast(hash(usage) as hugeint)) from ({sql}) as usage"
         digests = {tuple(con.execute(digest).fetchall()) for _ in range(5)}
-    assert len(digests) == 1
+        keys = "select count(distinct (usage_date, worker_pool, run_id))"
+        table = "intermediate.int_run_attempts_split_by_day"
+        [(every_key,)] = con.execute(f"{keys} from {table}").fetchall()
+    [[(rows, _)]] = digests
+    assert rows == every_key  # a full build's SQL: every day

@@ -601,7 +601,8 @@ def test_an_empty_partition_window_is_a_clear_error(warehouses):
 # The incremental models whose refresh records the rows it writes (rewritten_rows.sql), grouped
 # by what they rewrite: days, run attempts, the keys of unseen raw files.
 REWRITES_DAYS = [
-    "int_cost_pools_daily", "int_allocation_targets_daily", "int_cost_allocations_ai",
+    "int_data_plane_usage_daily", "int_cost_pools_daily", "int_allocation_targets_daily",
+    "int_cost_allocations_ai",
     "int_cost_allocations_data_plane", "int_cost_allocations_platform",
     "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
@@ -666,7 +667,7 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     # the new days' rows: the attempts, spans and points of the new files, and the cost days
     # outside the months the new invoices cover
     assert set(REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES) <= set(restricted)
-    assert "int_allocation_targets_daily" in restricted
+    assert {"int_allocation_targets_daily", "int_data_plane_usage_daily"} <= set(restricted)
     # and the days of the new calls, runs and metric points in the marts that read no cost
     assert {
         "tool_usage_daily", "llm_performance_daily", "workflow_usage_daily",
@@ -680,36 +681,42 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     assert "_loaded_at" not in compiled and "dbt_subquery" not in compiled
 
 
-# The models whose input digests are selects of some rows and columns (daily_inputs.sql).
-DIGESTS_SELECTED_COLUMNS = [
-    "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
-    "customer_daily_usage", "cost_by_operation_daily", "run_cost_distribution_daily",
-    "fct_code_changes",
-]  # fmt: skip
+# What a model whose days follow its input digests (daily_inputs.sql) reads by ref beside its
+# digested inputs, and the digested input it does not read as is; each says why in the model.
+READ_BY_REF = {
+    "fct_cost_allocations": ["fct_runs", "fct_sessions"],  # digested as `attributes`
+    "int_focus_costs_daily": ["int_focus_costs_deduplicated"],  # rows added, never changed
+}
+NOT_READ_AS_DIGESTED = ["fct_cost_allocations.attributes"]  # the runs' and sessions' columns
 
 
-def test_a_model_reads_its_inputs_through_the_selects_its_digests_hash(warehouses, tmp_path):
-    """A model whose digest hashes a select of some rows and columns of an input recomputes a
-    day only when those change, so it must read nothing else: it refs no relation itself, and
-    its SQL reads each digested select as is (daily_input). A column it names outside the
-    select then fails the build, and a row filter is written once."""
+def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path):
+    """A model whose days follow its input digests recomputes a day only when a digest of that
+    day changes, so it must read what they hash and nothing else: its SQL reads each digested
+    relation or select as is (daily_input) and refs nothing itself. A column it names outside a
+    digest's select then fails the build, and a row filter is written once."""
+    nodes = _manifest(warehouses)["nodes"]
+    code = {n["name"]: n["raw_code"] for n in nodes.values() if n["resource_type"] == "model"}
+    digested = sorted(model for model, sql in code.items() if "daily_inputs(" in sql)
+    assert len(digested) >= 20 and set(READ_BY_REF) <= set(digested)
     checked = warehouses["full"].copy(tmp_path / "compile")
     markers = "".join(
         f"{{% for i in daily_inputs('{model}').inputs %}}@@{model}|{{{{ i.name }}}}@@"
         "{{ i.relation }}{% endfor %}"
-        for model in DIGESTS_SELECTED_COLUMNS
+        for model in digested
     )
     assert checked.dbt("compile", "compile", "--inline", markers) == 0, checked.outputs["compile"]
     pieces = re.split(r"@@(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
     digests = [pieces[i : i + 3] for i in range(0, len(pieces), 3)]
-    assert {model for model, _, _ in digests} == set(DIGESTS_SELECTED_COLUMNS)
-    assert sum(relation.lstrip().startswith("(") for _, _, relation in digests) >= len(
-        DIGESTS_SELECTED_COLUMNS
-    )
-    nodes = _manifest(warehouses)["nodes"]
-    code = {n["name"]: n["raw_code"] for n in nodes.values() if n["resource_type"] == "model"}
-    refs_itself = [m for m in DIGESTS_SELECTED_COLUMNS if re.search(r"\b(ref|source)\(", code[m])]
-    assert refs_itself == []
+    assert {model for model, _, _ in digests} == set(digested)
+    # the selects of some rows and columns, not only whole relations
+    assert sum(relation.lstrip().startswith("(") for _, _, relation in digests) >= 15
+
+    refs = {
+        model: sorted(set(re.findall(r"\b(?:ref|source)\(\s*'(\w+)'", code[model])))
+        for model in digested
+    }
+    assert {model: read for model, read in refs.items() if read} == READ_BY_REF
 
     def words(sql: str) -> str:
         return " ".join(sql.split())
@@ -719,7 +726,7 @@ def test_a_model_reads_its_inputs_through_the_selects_its_digests_hash(warehouse
         for model, name, relation in digests
         if words(relation.strip()) not in words(compiled_model(warehouses["full"].home, model))
     ]
-    assert not_read == []
+    assert not_read == NOT_READ_AS_DIGESTED
 
 
 def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):

@@ -1,9 +1,9 @@
 {#-
     The cost pools an allocation method allocates (int_cost_pools_daily, by cost component), as
-    a parenthesised select. The method's model reads only these pools and digests only these
-    (daily_inputs), so a bill of one component recomputes the days of the method that allocates
-    it: a month's LLM invoice restates the AI pools of every day of its month, and no longer
-    the infrastructure methods' days with them.
+    a parenthesised select: the method's input `pools` in daily_inputs, which the model reads
+    (daily_input) and digests. So a bill of one component recomputes the days of the method
+    that allocates it: a month's LLM invoice restates the AI pools of every day of its month,
+    and no longer the infrastructure methods' days with them.
 -#}
 {% macro allocated_cost_pools(model_name) -%}
     {%- set components = {

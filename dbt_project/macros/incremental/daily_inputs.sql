@@ -2,10 +2,10 @@
     The inputs of each day-by-day incremental model (the cost chain, and the daily marts whose
     day is their fact's day), digested per day by input_digests.sql: every relation the model
     reads, on the date column that puts a row on the day it feeds, and the settings it reads
-    (its own code and vars), so a change of any of them recomputes the days it touches. A
-    relation may be a select of the rows and columns the model reads: the model reads that select
-    (daily_input, below), the digest hashes less, and a change the model cannot see recomputes
-    nothing.
+    (its own code and vars), so a change of any of them recomputes the days it touches. The
+    model reads each input through daily_input (below), so what it reads is what is digested. A
+    relation may be a select of the rows and columns the model reads: the digest hashes less,
+    and a change the model cannot see recomputes nothing.
     `model_name`: the model (this).
 -#}
 {% macro daily_inputs(model_name) -%}
@@ -29,6 +29,17 @@
     {%- elif model_name in ('int_cost_pools_daily', 'fct_infra_costs') -%}
         {%- set inputs = [
             {'name': 'focus_costs', 'relation': ref('int_focus_costs_daily'), 'date_column': 'cost_date'}
+        ] -%}
+    {%- elif model_name == 'int_data_plane_usage_daily' -%}
+        {%- set attempt_days -%}
+            (
+                select usage_date, worker_pool, run_id, customer_id, project_id, busy_seconds
+                from {{ ref('int_run_attempts_split_by_day') }}
+                where worker_pool is not null and busy_seconds > 0
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'attempt_days', 'relation': attempt_days, 'date_column': 'usage_date'}
         ] -%}
     {%- elif model_name == 'int_allocation_targets_daily' -%}
         {%- set inputs = [

@@ -10,19 +10,20 @@
 --                     activity that day takes its share as a customer-level row
 -- Days without any cost object have no target: their cost is unallocated.
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_allocation_targets_daily')) %}
+{%- set inputs = daily_inputs('int_allocation_targets_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 cost_objects as (
 
-    select * from {{ ref('int_cost_objects_daily') }}
+    select * from {{ daily_input(inputs, 'cost_objects') }}
     where {{ input_days_filter('usage_date', days) }}
 
 ),
 
 control_plane_weights as (
 
-    select * from {{ ref('control_plane_weights') }}
+    select * from {{ daily_input(inputs, 'weights') }}
 
 ),
 

@@ -3,33 +3,34 @@
 -- (worker pool, LLM provider, dedicated customer or 'all') x cost class x billing currency x
 -- cost object. Amounts in the billing currency, and in USD (exchange_rates seed).
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_allocations')) %}
+{%- set inputs = daily_inputs('int_cost_allocations') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 ai_allocations as (
 
-    select * from {{ ref('int_cost_allocations_ai') }}
+    select * from {{ daily_input(inputs, 'ai') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 data_plane_allocations as (
 
-    select * from {{ ref('int_cost_allocations_data_plane') }}
+    select * from {{ daily_input(inputs, 'data_plane') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 platform_allocations as (
 
-    select * from {{ ref('int_cost_allocations_platform') }}
+    select * from {{ daily_input(inputs, 'platform') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 shared_allocations as (
 
-    select * from {{ ref('int_cost_allocations_shared') }}
+    select * from {{ daily_input(inputs, 'shared') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),

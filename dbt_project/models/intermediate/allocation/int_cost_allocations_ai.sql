@@ -5,19 +5,20 @@
 -- provider-day with calls but no invoice (yet) gets the estimate, flagged `is_estimated`: it is
 -- not part of the bill and never part of the reconciliation with FOCUS.
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_allocations_ai')) %}
+{%- set inputs = daily_inputs('int_cost_allocations_ai') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 cost_pools as (
 
-    select * from {{ allocated_cost_pools('int_cost_allocations_ai') }} as pools
+    select * from {{ daily_input(inputs, 'pools') }} as pools
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 llm_costs as (
 
-    select * from {{ ref('int_llm_costs_daily') }}
+    select * from {{ daily_input(inputs, 'llm_costs') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),

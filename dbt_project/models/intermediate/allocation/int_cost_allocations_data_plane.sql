@@ -10,19 +10,20 @@
 {%- set share_idle = var('share_idle_cost', false) in [true, 'true', 'True'] %}
 {%- set share_idle_cost = 'true' if share_idle else 'false' %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_allocations_data_plane')) %}
+{%- set inputs = daily_inputs('int_cost_allocations_data_plane') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 cost_pools as (
 
-    select * from {{ allocated_cost_pools('int_cost_allocations_data_plane') }} as pools
+    select * from {{ daily_input(inputs, 'pools') }} as pools
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 usage as (
 
-    select * from {{ ref('int_data_plane_usage_daily') }}
+    select * from {{ daily_input(inputs, 'usage') }}
     where {{ input_days_filter('usage_date', days) }}
 
 ),

@@ -27,19 +27,20 @@
 {%- set variable_control_plane_method = 'run_count' if mode == 'fixed_variable'
     else control_plane_method %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_allocations_platform')) %}
+{%- set inputs = daily_inputs('int_cost_allocations_platform') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 cost_pools as (
 
-    select * from {{ allocated_cost_pools('int_cost_allocations_platform') }} as pools
+    select * from {{ daily_input(inputs, 'pools') }} as pools
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 targets as (
 
-    select * from {{ ref('int_allocation_targets_daily') }}
+    select * from {{ daily_input(inputs, 'targets') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),

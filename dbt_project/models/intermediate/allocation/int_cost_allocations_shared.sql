@@ -12,33 +12,34 @@
 {%- set fixed_part_method = 'proportional_to_direct_cost' %}
 {%- if mode == 'fixed_variable' %}{% set fixed_part_method = fixed_method %}{% endif %}
 -- Incremental by day: a refresh recomputes the days whose inputs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_allocations_shared')) %}
+{%- set inputs = daily_inputs('int_cost_allocations_shared') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 cost_pools as (
 
-    select * from {{ allocated_cost_pools('int_cost_allocations_shared') }} as pools
+    select * from {{ daily_input(inputs, 'pools') }} as pools
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 targets as (
 
-    select * from {{ ref('int_allocation_targets_daily') }}
+    select * from {{ daily_input(inputs, 'targets') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 data_plane_allocations as (
 
-    select * from {{ ref('int_cost_allocations_data_plane') }}
+    select * from {{ daily_input(inputs, 'data_plane') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
 platform_allocations as (
 
-    select * from {{ ref('int_cost_allocations_platform') }}
+    select * from {{ daily_input(inputs, 'platform') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),

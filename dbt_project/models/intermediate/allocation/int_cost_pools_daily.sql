@@ -4,12 +4,13 @@
 -- Incremental by day: a refresh recomputes whole the days whose FOCUS rows changed (a late or
 -- re-exported file of any earlier day, a monthly invoice) and the partition window
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_cost_pools_daily')) %}
+{%- set inputs = daily_inputs('int_cost_pools_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 focus_costs_daily as (
 
-    select * from {{ ref('int_focus_costs_daily') }}
+    select * from {{ daily_input(inputs, 'focus_costs') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),

@@ -23,9 +23,11 @@
 -- Incremental: only the deduplicated rows not here yet are spread (each row independently of
 -- the others), so its rows are only ever added; a change of a seed above or of this code
 -- spreads every row again (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('int_focus_costs_daily')) %}
+{%- set inputs = daily_inputs('int_focus_costs_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
+-- read by ref, not digested: its rows are added, never changed (below)
 focus_costs as (
 
     select * from {{ ref('int_focus_costs_deduplicated') }}
@@ -39,19 +41,19 @@ focus_costs as (
 
 invoice_providers as (
 
-    select * from {{ ref('llm_invoice_providers') }}
+    select * from {{ daily_input(inputs, 'invoice_providers') }}
 
 ),
 
 cost_classification as (
 
-    select * from {{ ref('cost_classification') }}
+    select * from {{ daily_input(inputs, 'classification') }}
 
 ),
 
 exchange_rates as (
 
-    select * from {{ ref('exchange_rates') }}
+    select * from {{ daily_input(inputs, 'exchange_rates') }}
 
 ),
 

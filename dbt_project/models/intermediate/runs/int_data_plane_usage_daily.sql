@@ -1,9 +1,16 @@
+{{ config(**incremental_by_input_days('usage_date')) }}
 -- Worker time per day, worker pool and run: the usage driver of the data-plane allocation.
+-- Incremental by day: a refresh recomputes the days whose attempts' worker time changed
+-- (input_digests.sql).
+{%- set inputs = daily_inputs('int_data_plane_usage_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
+-- the attempts' days on a worker
 attempt_days as (
 
-    select * from {{ ref('int_run_attempts_split_by_day') }}
+    select * from {{ daily_input(inputs, 'attempt_days') }}
+    where {{ input_days_filter('usage_date', days) }}
 
 ),
 
@@ -21,9 +28,10 @@ usage as (
             as busy_seconds
 
     from attempt_days
-    where worker_pool is not null and busy_seconds > 0
     group by usage_date, worker_pool, run_id
 
 )
 
+-- stored in day order (dbt_project/README.md: a refresh touches the newest row groups)
 select * from usage
+order by usage_date

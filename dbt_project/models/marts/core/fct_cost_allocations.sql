@@ -8,16 +8,19 @@
 -- as estimated_cost_usd. Methods and rules: see the README ("Cost allocation").
 -- Incremental by day: a refresh recomputes the days whose allocations, or the attributes of whose
 -- runs and sessions, changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('fct_cost_allocations')) %}
+{%- set inputs = daily_inputs('fct_cost_allocations') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 allocation_lines as (
 
-    select * from {{ ref('int_cost_allocations') }}
+    select * from {{ daily_input(inputs, 'allocations') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),
 
+-- read whole, by ref: their digest ('attributes' in daily_inputs) is of the runs' and sessions'
+-- columns joined below, on the days each object has an allocation
 runs as (
 
     select * from {{ ref('fct_runs') }}

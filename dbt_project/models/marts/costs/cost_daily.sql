@@ -6,12 +6,13 @@
 -- the run types `session:interactive` and `session:headless`; dedicated resources `(customer)`.
 -- Incremental by day: a refresh recomputes the days whose allocations changed
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('cost_daily')) %}
+{%- set inputs = daily_inputs('cost_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 allocations as (
 
-    select * from {{ ref('fct_cost_allocations') }}
+    select * from {{ daily_input(inputs, 'allocations') }}
     where {{ input_days_filter('cost_date', days) }}
 
 ),

@@ -4,12 +4,13 @@
 -- duration percentiles, the share of runs within their expected duration (target 90 %) and
 -- queue latency. Rates are over finished runs; in-flight runs only count in `runs`.
 -- Incremental by day: a refresh recomputes the days whose runs changed (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('run_performance_daily')) %}
+{%- set inputs = daily_inputs('run_performance_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 runs as (
 
-    select * from {{ ref('fct_runs') }}
+    select * from {{ daily_input(inputs, 'runs') }}
     where {{ input_days_filter('run_date', days) }}
 
 ),

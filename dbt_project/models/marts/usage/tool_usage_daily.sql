@@ -3,12 +3,13 @@
 -- time (total and percentiles), and how many runs and sessions used it.
 -- Incremental by day: a refresh recomputes the days whose tool calls changed
 -- (input_digests.sql).
-{%- set days = changed_input_days(daily_inputs('tool_usage_daily')) %}
+{%- set inputs = daily_inputs('tool_usage_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ daily_input(inputs, 'tool_calls') }}
     where {{ input_days_filter('call_date', days) }}
 
 ),
