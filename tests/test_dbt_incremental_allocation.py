@@ -272,9 +272,8 @@ def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     """Without a window, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
     (cost objects only: no bill), the run performance and data-plane usage (run attempts only)
-    and the allocation methods
-    whose pools the file does not bill nothing (the shared costs also follow the data-plane and
-    platform allocations, which they share out after)."""
+    and the allocation methods whose pools the file does not bill nothing (the shared costs also
+    follow the data-plane and platform allocations, which they share out after)."""
     components = late_file_components(refreshes)
     assert components and "ai_inference" not in components  # an infrastructure bill
     billed = {m for m, allocated in ALLOCATED_COMPONENTS.items() if allocated & components}

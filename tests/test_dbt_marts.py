@@ -602,8 +602,7 @@ def test_an_empty_partition_window_is_a_clear_error(warehouses):
 # by what they rewrite: days, run attempts, the keys of unseen raw files.
 REWRITES_DAYS = [
     "int_data_plane_usage_daily", "int_cost_pools_daily", "int_allocation_targets_daily",
-    "int_cost_allocations_ai",
-    "int_cost_allocations_data_plane", "int_cost_allocations_platform",
+    "int_cost_allocations_ai", "int_cost_allocations_data_plane", "int_cost_allocations_platform",
     "int_cost_allocations_shared", "int_cost_allocations", "fct_infra_costs",
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
     "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
