@@ -3,7 +3,8 @@
     day is their fact's day), digested per day by input_digests.sql: every relation the model
     reads, on the date column that puts a row on the day it feeds, and the settings it reads
     (its own code and vars), so a change of any of them recomputes the days it touches. The
-    model reads each input through daily_input (below), so what it reads is what is digested. A
+    model reads each input through daily_input (below), so what it reads is what is digested
+    (but fct_cost_allocations' `attributes`, a digest of the columns it joins: see the model). A
     relation may be a select of the rows and columns the model reads: the digest hashes less,
     and a change the model cannot see recomputes nothing.
     `model_name`: the model (this).
