@@ -376,19 +376,25 @@ def machine_facts() -> dict:
     import dbt.version
     import duckdb
 
-    cpu = "unknown"
+    # The first processor's fields: machines sold under one model name ("AMD EPYC") differ in
+    # speed, and more for Python than for DuckDB; family and model tell them apart.
+    cpuinfo: dict[str, str] = {}
     with open("/proc/cpuinfo") as handle:
         for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            if not line.strip():
                 break
+            key, _, value = line.partition(":")
+            cpuinfo[key.strip()] = value.strip()
     with open("/proc/meminfo") as handle:
         mem_kb = int(handle.readline().split()[1])
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
     ).stdout.strip()
     return {
-        "cpu": cpu,
+        "cpu": cpuinfo.get("model name", "unknown"),
+        "cpu_model": f"family {cpuinfo.get('cpu family')}, model {cpuinfo.get('model')}, "
+        f"stepping {cpuinfo.get('stepping')}",
+        "cpu_mhz": cpuinfo.get("cpu MHz"),
         "cpus_available": len(os.sched_getaffinity(0)),
         "memory_gib": round(mem_kb / 2**20, 1),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
@@ -555,7 +561,9 @@ def markdown(results: dict) -> str:
         f"seed {params['seed']}), history lengths "
         f"{', '.join(str(h['days']) for h in results['histories'])} days.",
         "",
-        f"Machine: {machine['cpu']}, {machine['cpus_available']} CPUs, "
+        f"Machine: {machine['cpu']}"
+        + (f" ({machine['cpu_model']})" if "cpu_model" in machine else "")
+        + f", {machine['cpus_available']} CPUs, "
         f"{machine['memory_gib']} GiB RAM, load average {machine['load_average_at_start']} at "
         f"start; Python {machine['python']}, DuckDB {machine['duckdb']}, dbt-core "
         f"{machine['dbt_core']}; DuckDB memory_limit {params['memory_limit']}, "

@@ -112,6 +112,9 @@ def test_smoke_judges_each_target_from_its_figures_and_writes_json_and_docs(smok
     assert "hand-written" in docs and "STALE-TABLE" not in docs
     assert "ingestion within 2x the DuckDB read floor" in docs
     assert results["machine"]["cpus_available"] >= 1 and results["machine"]["duckdb"]
+    # machines of one model name differ: the table names the CPU's family and model too
+    assert results["machine"]["cpu_model"].startswith("family ")
+    assert f"({results['machine']['cpu_model']})" in docs
 
 
 def test_hold_again_takes_the_released_day_back_out_of_the_inbox_and_the_raw_zone(smoke, tmp_path):
