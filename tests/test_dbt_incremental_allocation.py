@@ -41,7 +41,6 @@ MODELS = {
         "int_cost_allocations_platform",
         "int_cost_allocations_shared",
         "int_cost_allocations",
-        "int_sessions_daily",
     ),
     "marts": ("fct_infra_costs", "fct_cost_allocations", "cost_daily", "run_performance_daily"),
 }
@@ -260,13 +259,11 @@ def late_file_components(refreshes: dict) -> set[str]:
     return {component for (component,) in found}
 
 
-# the daily models that read no infrastructure bill: cost objects, runs, run attempts, and the
-# sessions' days (a session is a cost object of its LLM calls only: the AI invoices)
-READ_NO_INFRASTRUCTURE_BILL = {
+# the daily models that read no bill: cost objects, runs, run attempts
+READ_NO_BILL = {
     "int_allocation_targets_daily",
     "run_performance_daily",
     "int_data_plane_usage_daily",
-    "int_sessions_daily",
 }
 
 
@@ -274,18 +271,16 @@ READ_NO_INFRASTRUCTURE_BILL = {
 def test_the_refresh_recomputes_only_the_changed_days(refreshes, model):
     """Without a window, the late file for day 2 (one of its rows spread over days 2 and 3) changed
     those two days only: every daily model recomputed exactly them, but the allocation targets
-    (cost objects only: no bill), the run performance and data-plane usage (run attempts only),
-    the sessions' days (their spans, calls and AI allocations) and the allocation methods whose
-    pools the file does not bill nothing (the shared costs also follow the data-plane and
-    platform allocations, which they share out after)."""
+    (cost objects only: no bill), the run performance and data-plane usage (run attempts only)
+    and the allocation methods whose pools the file does not bill nothing (the shared costs also
+    follow the data-plane and platform allocations, which they share out after)."""
     components = late_file_components(refreshes)
     assert components and "ai_inference" not in components  # an infrastructure bill
     billed = {m for m, allocated in ALLOCATED_COMPONENTS.items() if allocated & components}
     if billed & {"int_cost_allocations_data_plane", "int_cost_allocations_platform"}:
         billed.add("int_cost_allocations_shared")  # shares out after them
     day = refreshes["second_day"]
-    unbilled = model in ALLOCATED_COMPONENTS and model not in billed
-    if model in READ_NO_INFRASTRUCTURE_BILL or unbilled:
+    if model in READ_NO_BILL or (model in ALLOCATED_COMPONENTS and model not in billed):
         assert "1 = 0" in refreshes["compiled"][model]
         day = None
     listed = listed_days(refreshes["compiled"][model])

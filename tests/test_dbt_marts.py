@@ -607,7 +607,7 @@ REWRITES_DAYS = [
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
     "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
     "customer_daily_usage", "cost_by_operation_daily", "run_cost_distribution_daily",
-    "fct_code_changes", "int_sessions_daily", "run_costs_daily",
+    "fct_code_changes",
 ]  # fmt: skip
 REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",

@@ -1,6 +1,6 @@
 {#-
-    The inputs of each day-by-day incremental model (the cost chain, the daily marts whose
-    day is their fact's day, and the sessions' and runs' days), digested per day by input_digests.sql: every relation the model
+    The inputs of each day-by-day incremental model (the cost chain, and the daily marts whose
+    day is their fact's day), digested per day by input_digests.sql: every relation the model
     reads, on the date column that puts a row on the day it feeds, and the settings it reads
     (its own code and vars), so a change of any of them recomputes the days it touches. The
     model reads each input through daily_input (below), so what it reads is what is digested
@@ -285,60 +285,6 @@
         {%- set inputs = [
             {'name': 'metric_points', 'relation': points, 'date_column': 'point_date'},
             {'name': 'file_tool_calls', 'relation': file_tool_calls, 'date_column': 'start_at'}
-        ] -%}
-    {%- elif model_name == 'int_sessions_daily' -%}
-        {%- set spans -%}
-            (
-                select
-                    start_at, end_at, session_id, trace_id, session_mode, service_name,
-                    customer_id, project_id, user_id, team_name, repository_name, run_id,
-                    run_attempt, template_name, operation_name, is_llm_call, is_tool_call,
-                    is_error
-                from {{ ref('int_spans_deduplicated') }}
-            )
-        {%- endset -%}
-        {%- set calls -%}
-            (
-                select call_date, session_id, trace_id, total_tokens, cache_read_tokens, ai_cost_usd
-                from {{ ref('int_llm_calls_priced') }}
-            )
-        {%- endset -%}
-        {%- set allocations -%}
-            (
-                select cost_date, cost_object_id, allocated_cost_usd
-                from {{ ref('int_cost_allocations') }}
-                where cost_object_type = 'session'
-            )
-        {%- endset -%}
-        {%- set inputs = [
-            {'name': 'spans', 'relation': spans, 'date_column': 'start_at'},
-            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date'},
-            {'name': 'allocations', 'relation': allocations, 'date_column': 'cost_date'}
-        ] -%}
-    {%- elif model_name == 'run_costs_daily' -%}
-        {%- set allocations -%}
-            (
-                select
-                    cost_date, run_id, cost_component, total_cost_usd, estimated_cost_usd,
-                    fixed_cost_usd, variable_cost_usd
-                from {{ ref('fct_cost_allocations') }}
-                where cost_object_type = 'run'
-            )
-        {%- endset -%}
-        {%- set calls -%}
-            (
-                select call_date, run_id, input_tokens, cache_read_tokens, output_tokens, total_tokens
-                from {{ ref('fct_llm_calls') }}
-                where run_id is not null
-            )
-        {%- endset -%}
-        {%- set tool_calls -%}
-            (select call_date, run_id from {{ ref('fct_tool_calls') }} where run_id is not null)
-        {%- endset -%}
-        {%- set inputs = [
-            {'name': 'allocations', 'relation': allocations, 'date_column': 'cost_date'},
-            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date'},
-            {'name': 'tool_calls', 'relation': tool_calls, 'date_column': 'call_date'}
         ] -%}
     {%- elif model_name == 'tool_usage_daily' -%}
         {%- set inputs = [

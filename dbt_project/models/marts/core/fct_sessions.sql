@@ -3,20 +3,30 @@
 -- with duration, calls, tokens and cost. A headless session of a run (run_id set) has its cost
 -- allocated to the run (fct_cost_allocations); `allocated_cost_usd` is only set for sessions
 -- that are cost objects of their own.
--- Added up from the session's days (int_sessions_daily), which a refresh recomputes only where
--- their spans, calls or allocations changed.
 with
 
-session_days as (
+spans as (
 
-    select * from {{ ref('int_sessions_daily') }}
+    select * from {{ ref('int_spans_deduplicated') }}
 
 ),
 
-sessions as (
+llm_calls as (
+
+    select * from {{ ref('int_llm_calls_priced') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_cost_allocations') }}
+
+),
+
+session_spans as (
 
     select
-        session_id,
+        coalesce(session_id, trace_id) as session_id,
         max(session_mode) as session_mode,
         max(service_name) as service_name,
         max(customer_id) as customer_id,
@@ -27,22 +37,43 @@ sessions as (
         max(run_id) as run_id,
         max(run_attempt) as run_attempt,
         max(template_name) as template_name,
-        min(started_at) as started_at,
-        max(ended_at) as ended_at,
-        sum(llm_calls) as llm_calls,
-        sum(tool_calls) as tool_calls,
-        sum(llm_errors) as llm_errors,
-        sum(tool_errors) as tool_errors,
-        max(has_failed_agent) as has_failed_agent,
+        min(start_at) as started_at,
+        max(end_at) as ended_at,
+        sum(case when is_llm_call then 1 else 0 end) as llm_calls,
+        sum(case when is_tool_call then 1 else 0 end) as tool_calls,
+        sum(case when is_llm_call and is_error then 1 else 0 end) as llm_errors,
+        sum(case when is_tool_call and is_error then 1 else 0 end) as tool_errors,
+        max(case when operation_name = 'invoke_agent' and is_error then 1 else 0 end)
+            as has_failed_agent
+
+    from spans
+    group by coalesce(session_id, trace_id)
+
+),
+
+session_tokens as (
+
+    select
+        coalesce(session_id, trace_id) as session_id,
         sum(total_tokens) as total_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
-        sum(estimated_ai_cost_usd) as estimated_ai_cost_usd,
+        sum(coalesce(ai_cost_usd, 0)) as estimated_ai_cost_usd
+
+    from llm_calls
+    group by coalesce(session_id, trace_id)
+
+),
+
+session_allocations as (
+
+    select
+        cost_object_id as session_id,
+        sum(case when is_estimated then 0 else allocated_cost_usd end) as billed_cost_usd,
         sum(allocated_cost_usd) as allocated_cost_usd
 
-    from session_days
-    group by session_id
-    -- a session is its spans: calls and allocations of no span of it make none
-    having sum(spans) > 0
+    from allocations
+    where cost_object_type = 'session'
+    group by cost_object_id
 
 ),
 
@@ -50,51 +81,55 @@ final as (
 
     select
         ----------  ids
-        sessions.session_id,
-        sessions.customer_id,
-        sessions.project_id,
-        sessions.user_id,
-        sessions.run_id,
-        cast(sessions.run_attempt as {{ dbt.type_int() }}) as run_attempt,
+        session_spans.session_id,
+        session_spans.customer_id,
+        session_spans.project_id,
+        session_spans.user_id,
+        session_spans.run_id,
+        cast(session_spans.run_attempt as {{ dbt.type_int() }}) as run_attempt,
 
         ---------- strings
-        coalesce(sessions.session_mode, 'unknown') as session_mode,
-        sessions.service_name,
-        sessions.team_name,
-        sessions.repository_name,
-        sessions.template_name,
+        coalesce(session_spans.session_mode, 'unknown') as session_mode,
+        session_spans.service_name,
+        session_spans.team_name,
+        session_spans.repository_name,
+        session_spans.template_name,
 
         ---------- numerics
         cast(
-            {{ dbt.datediff('sessions.started_at', 'sessions.ended_at', 'millisecond') }}
+            {{ dbt.datediff('session_spans.started_at', 'session_spans.ended_at', 'millisecond') }}
             / 1000.0 as {{ type_double() }}
         ) as duration_seconds,
-        cast(sessions.llm_calls as {{ dbt.type_bigint() }}) as llm_calls,
-        cast(sessions.tool_calls as {{ dbt.type_bigint() }}) as tool_calls,
-        cast(sessions.llm_errors as {{ dbt.type_bigint() }}) as llm_errors,
-        cast(sessions.tool_errors as {{ dbt.type_bigint() }}) as tool_errors,
-        cast(coalesce(sessions.total_tokens, 0) as {{ dbt.type_bigint() }}) as total_tokens,
+        cast(session_spans.llm_calls as {{ dbt.type_bigint() }}) as llm_calls,
+        cast(session_spans.tool_calls as {{ dbt.type_bigint() }}) as tool_calls,
+        cast(session_spans.llm_errors as {{ dbt.type_bigint() }}) as llm_errors,
+        cast(session_spans.tool_errors as {{ dbt.type_bigint() }}) as tool_errors,
+        cast(coalesce(session_tokens.total_tokens, 0) as {{ dbt.type_bigint() }}) as total_tokens,
         cast(
-            coalesce(sessions.cache_read_tokens, 0) as {{ dbt.type_bigint() }}
+            coalesce(session_tokens.cache_read_tokens, 0) as {{ dbt.type_bigint() }}
         ) as cache_read_tokens,
         cast(
-            coalesce(sessions.estimated_ai_cost_usd, 0) as {{ money_type() }}
+            coalesce(session_tokens.estimated_ai_cost_usd, 0) as {{ money_type() }}
         ) as estimated_ai_cost_usd,
-        cast(sessions.allocated_cost_usd as {{ money_type() }}) as allocated_cost_usd,
+        cast(session_allocations.allocated_cost_usd as {{ money_type() }}) as allocated_cost_usd,
 
         ---------- booleans
-        coalesce(sessions.session_mode = 'interactive', false) as is_interactive,
-        sessions.run_id is not null as is_run_session,
-        sessions.has_failed_agent = 1 as has_failed_agent,
+        coalesce(session_spans.session_mode = 'interactive', false) as is_interactive,
+        session_spans.run_id is not null as is_run_session,
+        session_spans.has_failed_agent = 1 as has_failed_agent,
 
         ---------- dates
-        cast(sessions.started_at as date) as session_date,
+        cast(session_spans.started_at as date) as session_date,
 
         ---------- timestamps
-        sessions.started_at,
-        sessions.ended_at
+        session_spans.started_at,
+        session_spans.ended_at
 
-    from sessions
+    from session_spans
+    left join session_tokens
+        on session_spans.session_id = session_tokens.session_id
+    left join session_allocations
+        on session_spans.session_id = session_allocations.session_id
 
 )
 

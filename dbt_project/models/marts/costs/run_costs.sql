@@ -1,7 +1,5 @@
 -- One row per run with everything it cost, by component (allocated, all days of the run) and
 -- its token usage: the base of cost per run (average and distribution) and tokens per run.
--- Added up from the run's days (run_costs_daily), which a refresh recomputes only where their
--- allocations or calls changed.
 with
 
 runs as (
@@ -10,35 +8,68 @@ runs as (
 
 ),
 
-run_days as (
+allocations as (
 
-    select * from {{ ref('run_costs_daily') }}
+    select * from {{ ref('fct_cost_allocations') }}
+    where cost_object_type = 'run'
 
 ),
 
-run_totals as (
+llm_calls as (
+
+    select * from {{ ref('fct_llm_calls') }}
+    where run_id is not null
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('fct_tool_calls') }}
+    where run_id is not null
+
+),
+
+run_allocations as (
 
     select
         run_id,
-        sum(llm_calls) as llm_calls,
-        sum(tool_calls) as tool_calls,
-        sum(input_tokens) as input_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(total_tokens) as total_tokens,
         sum(total_cost_usd) as total_cost_usd,
         sum(estimated_cost_usd) as estimated_cost_usd,
         sum(fixed_cost_usd) as fixed_cost_usd,
         sum(variable_cost_usd) as variable_cost_usd,
-        sum(ai_inference_cost_usd) as ai_cost_usd,
-        sum(data_plane_cost_usd) as data_plane_cost_usd,
-        sum(data_plane_idle_cost_usd) as data_plane_idle_cost_usd,
-        sum(control_plane_cost_usd) as control_plane_cost_usd,
-        sum(storage_cost_usd) as storage_cost_usd,
-        sum(network_cost_usd) as network_cost_usd,
-        sum(shared_cost_usd) as shared_cost_usd
+        sum(case when cost_component = 'ai_inference' then total_cost_usd else 0 end)
+            as ai_cost_usd,
+        {{ sum_by_cost_component([
+            'data_plane', 'data_plane_idle', 'control_plane', 'storage', 'network', 'shared',
+        ]) }}
 
-    from run_days
+    from allocations
+    group by run_id
+
+),
+
+run_tokens as (
+
+    select
+        run_id,
+        count(*) as llm_calls,
+        sum(input_tokens) as input_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(total_tokens) as total_tokens
+
+    from llm_calls
+    group by run_id
+
+),
+
+run_tools as (
+
+    select
+        run_id,
+        count(*) as tool_calls
+
+    from tool_calls
     group by run_id
 
 ),
@@ -58,50 +89,54 @@ final as (
         runs.worker_pool,
 
         ---------- numerics
-        cast(coalesce(run_totals.llm_calls, 0) as {{ dbt.type_bigint() }}) as llm_calls,
-        cast(coalesce(run_totals.tool_calls, 0) as {{ dbt.type_bigint() }}) as tool_calls,
-        cast(coalesce(run_totals.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
-        cast(coalesce(run_totals.cache_read_tokens, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(run_tokens.llm_calls, 0) as {{ dbt.type_bigint() }}) as llm_calls,
+        cast(coalesce(run_tools.tool_calls, 0) as {{ dbt.type_bigint() }}) as tool_calls,
+        cast(coalesce(run_tokens.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
+        cast(coalesce(run_tokens.cache_read_tokens, 0) as {{ dbt.type_bigint() }})
             as cache_read_tokens,
-        cast(coalesce(run_totals.output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
-        cast(coalesce(run_totals.total_tokens, 0) as {{ dbt.type_bigint() }}) as total_tokens,
+        cast(coalesce(run_tokens.output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
+        cast(coalesce(run_tokens.total_tokens, 0) as {{ dbt.type_bigint() }}) as total_tokens,
         runs.duration_seconds,
         runs.execution_seconds,
-        cast(coalesce(run_totals.total_cost_usd, 0) as {{ money_type() }}) as total_cost_usd,
-        cast(coalesce(run_totals.estimated_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.total_cost_usd, 0) as {{ money_type() }}) as total_cost_usd,
+        cast(coalesce(run_allocations.estimated_cost_usd, 0) as {{ money_type() }})
             as estimated_cost_usd,
-        cast(coalesce(run_totals.fixed_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.fixed_cost_usd, 0) as {{ money_type() }})
             as fixed_cost_usd,
-        cast(coalesce(run_totals.variable_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.variable_cost_usd, 0) as {{ money_type() }})
             as variable_cost_usd,
-        cast(coalesce(run_totals.ai_cost_usd, 0) as {{ money_type() }}) as ai_cost_usd,
+        cast(coalesce(run_allocations.ai_cost_usd, 0) as {{ money_type() }}) as ai_cost_usd,
         cast(
-            coalesce(run_totals.total_cost_usd, 0) - coalesce(run_totals.ai_cost_usd, 0)
+            coalesce(run_allocations.total_cost_usd, 0) - coalesce(run_allocations.ai_cost_usd, 0)
             as {{ money_type() }}
         ) as infrastructure_cost_usd,
-        cast(coalesce(run_totals.data_plane_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.data_plane_cost_usd, 0) as {{ money_type() }})
             as data_plane_cost_usd,
-        cast(coalesce(run_totals.data_plane_idle_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.data_plane_idle_cost_usd, 0) as {{ money_type() }})
             as data_plane_idle_cost_usd,
-        cast(coalesce(run_totals.control_plane_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.control_plane_cost_usd, 0) as {{ money_type() }})
             as control_plane_cost_usd,
-        cast(coalesce(run_totals.storage_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.storage_cost_usd, 0) as {{ money_type() }})
             as storage_cost_usd,
-        cast(coalesce(run_totals.network_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.network_cost_usd, 0) as {{ money_type() }})
             as network_cost_usd,
-        cast(coalesce(run_totals.shared_cost_usd, 0) as {{ money_type() }})
+        cast(coalesce(run_allocations.shared_cost_usd, 0) as {{ money_type() }})
             as shared_cost_usd,
 
         ---------- booleans
         runs.is_succeeded,
-        coalesce(run_totals.estimated_cost_usd, 0) != 0 as has_estimated_cost,
+        coalesce(run_allocations.estimated_cost_usd, 0) != 0 as has_estimated_cost,
 
         ---------- dates
         runs.run_date
 
     from runs
-    left join run_totals
-        on runs.run_id = run_totals.run_id
+    left join run_allocations
+        on runs.run_id = run_allocations.run_id
+    left join run_tokens
+        on runs.run_id = run_tokens.run_id
+    left join run_tools
+        on runs.run_id = run_tools.run_id
 
 )
 
