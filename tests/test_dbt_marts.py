@@ -687,26 +687,30 @@ READ_BY_REF = {
     "int_focus_costs_daily": ["int_focus_costs_deduplicated"],  # rows added, never changed
 }
 NOT_READ_AS_DIGESTED = ["fct_cost_allocations.attributes"]  # the runs' and sessions' columns
+DAY_LITERAL = r"cast\('\d{4}-\d{2}-\d{2}' as date\)"
 
 
 def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path):
     """A model whose days follow its input digests recomputes a day only when a digest of that
     day changes, so it must read what they hash and nothing else: its SQL reads each digested
     relation or select as is (daily_input) and refs nothing itself. A column it names outside a
-    digest's select then fails the build, and a row filter is written once."""
+    digest's select then fails the build, and a row filter is written once. An incremental run
+    reads each input with a date column on the days to recompute alone, on the column its digest
+    groups by (daily_input applies the filter)."""
     nodes = _manifest(warehouses)["nodes"]
     code = {n["name"]: n["raw_code"] for n in nodes.values() if n["resource_type"] == "model"}
     digested = sorted(model for model, sql in code.items() if "daily_inputs(" in sql)
     assert len(digested) >= 20 and set(READ_BY_REF) <= set(digested)
     checked = warehouses["full"].copy(tmp_path / "compile")
     markers = "".join(
-        f"{{% for i in daily_inputs('{model}').inputs %}}@@{model}|{{{{ i.name }}}}@@"
-        "{{ i.relation }}{% endfor %}"
+        f"{{% for i in daily_inputs('{model}').inputs %}}"
+        f"@@{model}|{{{{ i.name }}}}|{{{{ i.date_column }}}}@@{{{{ i.relation }}}}{{% endfor %}}"
         for model in digested
     )
     assert checked.dbt("compile", "compile", "--inline", markers) == 0, checked.outputs["compile"]
-    pieces = re.split(r"@@(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
-    digests = [pieces[i : i + 3] for i in range(0, len(pieces), 3)]
+    pieces = re.split(r"@@(\w+)\|(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
+    dated = [pieces[i : i + 4] for i in range(0, len(pieces), 4)]
+    digests = [(model, name, relation) for model, name, _, relation in dated]
     assert {model for model, _, _ in digests} == set(digested)
     # the selects of some rows and columns, not only whole relations
     assert sum(relation.lstrip().startswith("(") for _, _, relation in digests) >= 15
@@ -726,6 +730,22 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
         if words(relation.strip()) not in words(compiled_model(warehouses["full"].home, model))
     ]
     assert not_read == NOT_READ_AS_DIGESTED
+
+    # an incremental run reads each dated input on its days alone (a full build: `where 1 = 1`),
+    # on the column its digest groups by: here no changed day, and the partition window's
+    window = f"{DAMAGED_DAY}/{DAMAGED_DAY + timedelta(days=1)}"
+    args = ("compile", "--select", *digested)
+    assert checked.dbt("window", *args, partition_window=window) == 0, checked.outputs["window"]
+    compiled = {model: words(compiled_model(checked.home, model)) for model in digested}
+    unfiltered = []
+    for model, name, column, relation in dated:
+        if column == "None" or f"{model}.{name}" in NOT_READ_AS_DIGESTED:
+            continue
+        read = words(f"{relation.strip()} as {name} where (")
+        day_filter = compiled[model].partition(read)[2][:200]
+        if f"cast({column} as date)" not in day_filter or not re.search(DAY_LITERAL, day_filter):
+            unfiltered.append(f"{model}.{name}")
+    assert unfiltered == [] and len(dated) >= 40
 
 
 def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):

@@ -315,14 +315,31 @@
 
 
 {#-
-    One input of `inputs` (what daily_inputs returned), by name: the relation the model reads.
-    A model whose digest selects some rows and columns reads that same select, so what it reads
-    and what its digest hashes have one definition and cannot drift apart.
+    One input of `inputs` (what daily_inputs returned), by name, as the model reads it: the
+    relation or select its digest hashes, on the days to recompute (`days`, from
+    changed_input_days; none: every day) and the run's partition window, spread by
+    `before`/`after` days as in input_days_filter. An input digested whole (a seed: no date
+    column) is read whole. What a model reads and what its digest hashes have one definition,
+    the day filter included, and cannot drift apart.
 -#}
-{% macro daily_input(inputs, input_name) -%}
+{% macro daily_input(inputs, input_name, days, before=0, after=0) -%}
     {%- for input in inputs.inputs if input.name == input_name -%}
+        {%- if input.date_column -%}
+        (
+            select * from {{ input.relation }} as {{ input.name }}
+            where {{ input_days_filter(input_day(input), days, before=before, after=after) }}
+        )
+        {%- else -%}
         {{ input.relation }}
+        {%- endif -%}
     {%- else -%}
         {%- do exceptions.raise_compiler_error('daily_input: no input named ' ~ input_name) -%}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The day an input's row feeds, as its digest groups it (a timestamp's UTC day; a cast of a
+    date to date costs nothing and keeps DuckDB's pruning of row groups by day). -#}
+{% macro input_day(input) -%}
+    cast({{ input.date_column }} as date)
 {%- endmacro %}

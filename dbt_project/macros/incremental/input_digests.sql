@@ -37,7 +37,7 @@
     select
         '{{ input.name }}' as input_name,
         {%- if input.date_column %}
-        cast({{ input.date_column }} as date) as day,
+        {{ input_day(input) }} as day,
         {%- else %}
         cast(null as date) as day,
         {%- endif %}

@@ -16,14 +16,13 @@ with
 
 cost_objects as (
 
-    select * from {{ daily_input(inputs, 'cost_objects') }}
-    where {{ input_days_filter('usage_date', days) }}
+    select * from {{ daily_input(inputs, 'cost_objects', days) }}
 
 ),
 
 control_plane_weights as (
 
-    select * from {{ daily_input(inputs, 'weights') }}
+    select * from {{ daily_input(inputs, 'weights', days) }}
 
 ),
 

@@ -9,29 +9,25 @@ with
 
 ai_allocations as (
 
-    select * from {{ daily_input(inputs, 'ai') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'ai', days) }}
 
 ),
 
 data_plane_allocations as (
 
-    select * from {{ daily_input(inputs, 'data_plane') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'data_plane', days) }}
 
 ),
 
 platform_allocations as (
 
-    select * from {{ daily_input(inputs, 'platform') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'platform', days) }}
 
 ),
 
 shared_allocations as (
 
-    select * from {{ daily_input(inputs, 'shared') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'shared', days) }}
 
 ),
 

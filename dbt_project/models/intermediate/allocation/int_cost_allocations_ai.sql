@@ -11,15 +11,13 @@ with
 
 cost_pools as (
 
-    select * from {{ daily_input(inputs, 'pools') }} as pools
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'pools', days) }}
 
 ),
 
 llm_costs as (
 
-    select * from {{ daily_input(inputs, 'llm_costs') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'llm_costs', days) }}
 
 ),
 

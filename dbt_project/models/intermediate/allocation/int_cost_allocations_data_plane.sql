@@ -16,15 +16,13 @@ with
 
 cost_pools as (
 
-    select * from {{ daily_input(inputs, 'pools') }} as pools
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'pools', days) }}
 
 ),
 
 usage as (
 
-    select * from {{ daily_input(inputs, 'usage') }}
-    where {{ input_days_filter('usage_date', days) }}
+    select * from {{ daily_input(inputs, 'usage', days) }}
 
 ),
 

@@ -33,15 +33,13 @@ with
 
 cost_pools as (
 
-    select * from {{ daily_input(inputs, 'pools') }} as pools
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'pools', days) }}
 
 ),
 
 targets as (
 
-    select * from {{ daily_input(inputs, 'targets') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'targets', days) }}
 
 ),
 

@@ -18,29 +18,25 @@ with
 
 cost_pools as (
 
-    select * from {{ daily_input(inputs, 'pools') }} as pools
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'pools', days) }}
 
 ),
 
 targets as (
 
-    select * from {{ daily_input(inputs, 'targets') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'targets', days) }}
 
 ),
 
 data_plane_allocations as (
 
-    select * from {{ daily_input(inputs, 'data_plane') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'data_plane', days) }}
 
 ),
 
 platform_allocations as (
 
-    select * from {{ daily_input(inputs, 'platform') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'platform', days) }}
 
 ),
 

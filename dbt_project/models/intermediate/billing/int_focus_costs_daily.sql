@@ -41,19 +41,19 @@ focus_costs as (
 
 invoice_providers as (
 
-    select * from {{ daily_input(inputs, 'invoice_providers') }}
+    select * from {{ daily_input(inputs, 'invoice_providers', days) }}
 
 ),
 
 cost_classification as (
 
-    select * from {{ daily_input(inputs, 'classification') }}
+    select * from {{ daily_input(inputs, 'classification', days) }}
 
 ),
 
 exchange_rates as (
 
-    select * from {{ daily_input(inputs, 'exchange_rates') }}
+    select * from {{ daily_input(inputs, 'exchange_rates', days) }}
 
 ),
 

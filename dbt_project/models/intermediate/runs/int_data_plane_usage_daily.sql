@@ -9,8 +9,7 @@ with
 -- the attempts' days on a worker
 attempt_days as (
 
-    select * from {{ daily_input(inputs, 'attempt_days') }}
-    where {{ input_days_filter('usage_date', days) }}
+    select * from {{ daily_input(inputs, 'attempt_days', days) }}
 
 ),
 

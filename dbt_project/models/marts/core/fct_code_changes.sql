@@ -13,16 +13,14 @@ with
 -- the deltas of the five code and git metrics
 metric_deltas as (
 
-    select * from {{ daily_input(inputs, 'metric_points') }}
-    where {{ input_days_filter('point_date', days) }}
+    select * from {{ daily_input(inputs, 'metric_points', days) }}
 
 ),
 
 -- the successful tool calls
 tool_calls as (
 
-    select * from {{ daily_input(inputs, 'file_tool_calls') }}
-    where {{ input_days_filter('cast(start_at as date)', days) }}
+    select * from {{ daily_input(inputs, 'file_tool_calls', days) }}
 
 ),
 

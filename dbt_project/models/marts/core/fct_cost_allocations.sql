@@ -14,8 +14,7 @@ with
 
 allocation_lines as (
 
-    select * from {{ daily_input(inputs, 'allocations') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'allocations', days) }}
 
 ),
 

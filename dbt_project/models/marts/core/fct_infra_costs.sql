@@ -12,8 +12,7 @@ with
 
 focus_costs_daily as (
 
-    select * from {{ daily_input(inputs, 'focus_costs') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'focus_costs', days) }}
 
 ),
 

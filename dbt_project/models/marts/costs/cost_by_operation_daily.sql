@@ -12,31 +12,27 @@ with
 
 llm_usage as (
 
-    select * from {{ daily_input(inputs, 'llm_usage') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'llm_usage', days) }}
 
 ),
 
 -- the tool calls of runs
 tool_calls as (
 
-    select * from {{ daily_input(inputs, 'tool_calls') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'tool_calls', days) }}
 
 ),
 
 attempt_days as (
 
-    select * from {{ daily_input(inputs, 'attempt_days') }}
-    where {{ input_days_filter('usage_date', days) }}
+    select * from {{ daily_input(inputs, 'attempt_days', days) }}
 
 ),
 
 -- the runs' data-plane cost, idle share included
 worker_costs as (
 
-    select * from {{ daily_input(inputs, 'worker_costs') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'worker_costs', days) }}
 
 ),
 

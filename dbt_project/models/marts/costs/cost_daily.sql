@@ -12,8 +12,7 @@ with
 
 allocations as (
 
-    select * from {{ daily_input(inputs, 'allocations') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'allocations', days) }}
 
 ),
 

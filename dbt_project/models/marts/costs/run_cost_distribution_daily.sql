@@ -8,8 +8,7 @@ with
 
 run_costs as (
 
-    select * from {{ daily_input(inputs, 'run_costs') }}
-    where {{ input_days_filter('run_date', days) }}
+    select * from {{ daily_input(inputs, 'run_costs', days) }}
 
 ),
 

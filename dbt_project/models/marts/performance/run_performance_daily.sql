@@ -10,8 +10,7 @@ with
 
 runs as (
 
-    select * from {{ daily_input(inputs, 'runs') }}
-    where {{ input_days_filter('run_date', days) }}
+    select * from {{ daily_input(inputs, 'runs', days) }}
 
 ),
 

@@ -13,16 +13,14 @@ with
 
 sessions as (
 
-    select * from {{ daily_input(inputs, 'sessions') }}
-    where {{ input_days_filter('session_date', days, before=29, after=29) }}
+    select * from {{ daily_input(inputs, 'sessions', days, before=29, after=29) }}
 
 ),
 
 -- the days to recompute (all in a full build): the rolling windows end on them
 dates as (
 
-    select * from {{ daily_input(inputs, 'dates') }}
-    where {{ input_days_filter('date_day', days, after=29) }}
+    select * from {{ daily_input(inputs, 'dates', days, after=29) }}
 
 ),
 

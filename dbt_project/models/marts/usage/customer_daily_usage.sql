@@ -10,38 +10,33 @@ with
 -- a run attempt counts on the day it started, and when it succeeded on the day it finished
 attempts_started as (
 
-    select * from {{ daily_input(inputs, 'attempts_started') }}
-    where {{ input_days_filter('cast(started_at as date)', days) }}
+    select * from {{ daily_input(inputs, 'attempts_started', days) }}
 
 ),
 
 attempts_succeeded as (
 
-    select * from {{ daily_input(inputs, 'attempts_succeeded') }}
-    where {{ input_days_filter('cast(finished_at as date)', days) }}
+    select * from {{ daily_input(inputs, 'attempts_succeeded', days) }}
 
 ),
 
 llm_calls as (
 
-    select * from {{ daily_input(inputs, 'llm_calls') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'llm_calls', days) }}
 
 ),
 
 -- the deltas of the four agent activity metrics
 metric_deltas as (
 
-    select * from {{ daily_input(inputs, 'metric_points') }}
-    where {{ input_days_filter('point_date', days) }}
+    select * from {{ daily_input(inputs, 'metric_points', days) }}
 
 ),
 
 -- the customers' dedicated infrastructure, without the provider invoices for LLM calls
 dedicated_costs as (
 
-    select * from {{ daily_input(inputs, 'dedicated_costs') }}
-    where {{ input_days_filter('charge_date', days) }}
+    select * from {{ daily_input(inputs, 'dedicated_costs', days) }}
 
 ),
 

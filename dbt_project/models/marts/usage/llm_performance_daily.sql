@@ -8,8 +8,7 @@ with
 
 llm_calls as (
 
-    select * from {{ daily_input(inputs, 'llm_calls') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'llm_calls', days) }}
 
 ),
 

@@ -11,16 +11,14 @@ with
 
 llm_calls as (
 
-    select * from {{ daily_input(inputs, 'llm_calls') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'llm_calls', days) }}
 
 ),
 
 -- the allocated AI cost of the invoiced provider-days
 invoiced_allocations as (
 
-    select * from {{ daily_input(inputs, 'invoiced') }}
-    where {{ input_days_filter('cost_date', days) }}
+    select * from {{ daily_input(inputs, 'invoiced', days) }}
 
 ),
 

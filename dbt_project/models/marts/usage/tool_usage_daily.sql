@@ -9,8 +9,7 @@ with
 
 tool_calls as (
 
-    select * from {{ daily_input(inputs, 'tool_calls') }}
-    where {{ input_days_filter('call_date', days) }}
+    select * from {{ daily_input(inputs, 'tool_calls', days) }}
 
 ),
 

@@ -9,16 +9,14 @@ with
 
 runs as (
 
-    select * from {{ daily_input(inputs, 'runs') }}
-    where {{ input_days_filter('run_date', days) }}
+    select * from {{ daily_input(inputs, 'runs', days) }}
 
 ),
 
 -- the deltas of the four workflow invocation metrics
 metric_deltas as (
 
-    select * from {{ daily_input(inputs, 'metric_points') }}
-    where {{ input_days_filter('point_date', days) }}
+    select * from {{ daily_input(inputs, 'metric_points', days) }}
 
 ),
 
