@@ -7,7 +7,9 @@ Ingestion: every source of `HOME/inbox/` into `HOME/raw/` and the `raw.*` views 
 same files into tables of a scratch database, one `create table as select * from read_*` per kind
 of file, with no validation, no flattening of OTLP requests into spans and no lineage columns. The
 floor is what any loader pays to get the bytes off disk and decoded; the ratio says what the
-pipeline's own parsing, validation and Parquet writing cost on top. Prints one JSON object.
+pipeline's own parsing, validation and Parquet writing cost on top. With both measured, the floor
+reads the files before the ingestion and again after it, and the faster read counts (`fastest`).
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -126,12 +128,9 @@ def main() -> None:
     home = args.home.resolve()
     files, size = inbox_bytes(home / "inbox")
     out: dict = {"files": files, "bytes": size}
+    floors = []
     if not args.ingest_only:
-        out["floor"] = measure_floor(
-            home / "inbox",
-            os.environ.get("FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "4GB"),
-            len(os.sched_getaffinity(0)),  # DuckDB's own default: one thread per core
-        )
+        floors.append(_floor(home))
     if args.compare_one_worker:
         # the same ingestion in one process, into a scratch raw zone: the pool's speed-up
         workers = os.environ.get("FACTORY_WAREHOUSE_INGEST_WORKERS")
@@ -145,7 +144,29 @@ def main() -> None:
     if not args.floor_only:
         out["ingestion"] = measure_ingestion(home)
         out["ingestion"]["workers"] = ingest_workers()
+        if floors:
+            floors.append(_floor(home))
+    if floors:
+        out["floor"] = fastest(floors)
     print(json.dumps(out))
+
+
+def _floor(home: Path) -> dict:
+    return measure_floor(
+        home / "inbox",
+        os.environ.get("FACTORY_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "4GB"),
+        len(os.sched_getaffinity(0)),  # DuckDB's own default: one thread per core
+    )
+
+
+def fastest(floors: list[dict]) -> dict:
+    """The floor: the fastest of its reads (before the ingestion and after it). Other work on
+    the machine can only slow a read down, and it did: 33.0 s in one run, 22.2-23.0 s in four
+    on a quiet machine. Each read's time is kept in `reads_seconds`."""
+    return {
+        **min(floors, key=lambda floor: floor["seconds"]),
+        "reads_seconds": [floor["seconds"] for floor in floors],
+    }
 
 
 if __name__ == "__main__":

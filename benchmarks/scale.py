@@ -148,7 +148,8 @@ def dbt_build(home: Path, extra: list[str], label: str, window: str | None = Non
 
 
 def ingest(home: Path, *, floor: bool, compare_one_worker: bool = False) -> dict:
-    """Ingestion of the inbox in `home` (and the floor first, when asked) in its own process."""
+    """Ingestion of the inbox in `home` in its own process (and, when asked, the floor before
+    and after it: the faster read counts)."""
     command = [sys.executable, "-m", "benchmarks.ingest_timed", str(home)]
     if not floor:
         command.append("--ingest-only")
@@ -535,6 +536,13 @@ def default_scale_estimate(results: dict) -> dict:
     }
 
 
+def _floor_seconds(floor: dict) -> str:
+    reads = floor.get("reads_seconds", [])
+    if len(reads) < 2:  # results of a harness that read the files once
+        return f"{floor['seconds']:.1f} s"
+    return f"{floor['seconds']:.1f} s (the faster of {', '.join(f'{r:.1f}' for r in reads)})"
+
+
 def _verdict(value: float, target: float, text: str) -> dict:
     return {"value": round(value, 4), "target": target, "met": value <= target, "text": text}
 
@@ -597,7 +605,7 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {h['days']} days | {ing['ingestion']['raw_rows']:,} | "
             f"{ing['ingestion']['seconds']:.1f} s ({ing['raw_rows_per_s']:,} rows/s, "
-            f"{ing['mb_per_s']} MB/s) | {ing['floor']['seconds']:.1f} s | "
+            f"{ing['mb_per_s']} MB/s) | {_floor_seconds(ing['floor'])} | "
             f"{h['full_build']['seconds']:.1f} s | "
             f"{h['full_build']['peak_rss_bytes'] / 2**30:.2f} GiB | "
             f"{h['incremental']['ingestion']['ingestion']['seconds']:.1f} s | "

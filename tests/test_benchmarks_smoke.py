@@ -66,6 +66,9 @@ def test_smoke_ingests_every_generated_record_and_reads_every_file_for_the_floor
     assert records == generated
     assert refresh["ingestion"]["records"] > 0, "the held-back day arrived in the refresh"
     assert sum(kind["files"] for kind in first["floor"]["per_kind"].values()) == first["files"]
+    # the files read before the ingestion and after it: the faster read is the floor
+    reads = first["floor"]["reads_seconds"]
+    assert len(reads) == 2 and first["floor"]["seconds"] == min(reads)
     assert first["ratio_to_floor"] == pytest.approx(
         first["ingestion"]["seconds"] / first["floor"]["seconds"], rel=1e-2
     )
