@@ -161,7 +161,7 @@ def _floor(home: Path) -> dict:
 
 def fastest(floors: list[dict]) -> dict:
     """The floor: the fastest of its reads (before the ingestion and after it). Other work on
-    the machine can only slow a read down, and it did: 33.0 s in one run, 22.2-23.0 s in four
+    the machine can only slow a read down, and it did: 33.0 s in one run, 22.2-23.5 s in six
     on a quiet machine. Each read's time is kept in `reads_seconds`."""
     return {
         **min(floors, key=lambda floor: floor["seconds"]),

@@ -737,15 +737,16 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     args = ("compile", "--select", *digested)
     assert checked.dbt("window", *args, partition_window=window) == 0, checked.outputs["window"]
     compiled = {model: words(compiled_model(checked.home, model)) for model in digested}
-    unfiltered = []
+    checked_inputs, unfiltered = 0, []
     for model, name, column, relation in dated:
         if column == "None" or f"{model}.{name}" in NOT_READ_AS_DIGESTED:
             continue
+        checked_inputs += 1
         read = words(f"{relation.strip()} as {name} where (")
         day_filter = compiled[model].partition(read)[2][:200]
         if f"cast({column} as date)" not in day_filter or not re.search(DAY_LITERAL, day_filter):
             unfiltered.append(f"{model}.{name}")
-    assert unfiltered == [] and len(dated) >= 40
+    assert unfiltered == [] and checked_inputs >= 40
 
 
 def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):
