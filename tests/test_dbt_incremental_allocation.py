@@ -1,6 +1,7 @@
-"""The incremental billing and allocation chain, and the daily marts built the same way: a
-refresh recomputes only the days whose inputs changed, and its result equals a full rebuild of
-the same raw zone.
+"""The incremental billing and allocation chain, the daily marts built the same way and the
+marts of sessions and runs that read it: a refresh recomputes only the days (or the sessions and
+runs of the days) whose inputs changed, and its result equals a full rebuild of the same raw
+zone.
 
 A warehouse is built on 3 generated days; then the 4th day (and its month's invoices) arrives
 with a corrected FOCUS file for day 1 and a re-export of day 2, and is refreshed with the
@@ -42,10 +43,17 @@ MODELS = {
         "int_cost_allocations_shared",
         "int_cost_allocations",
     ),
-    "marts": ("fct_infra_costs", "fct_cost_allocations", "cost_daily", "run_performance_daily"),
+    "marts": (
+        "fct_infra_costs",
+        "fct_sessions",
+        "fct_cost_allocations",
+        "cost_daily",
+        "run_performance_daily",
+        "run_costs",
+    ),
 }
 # the incremental models, their parents and the models and tests that check reconciliation
-SELECTION = "+cost_daily +fct_infra_costs +run_performance_daily"
+SELECTION = "+cost_daily +fct_infra_costs +run_performance_daily +run_costs"
 ALLOCATION_METHODS = [m for m in MODELS["intermediate"] if m.startswith("int_cost_allocations_")]
 CENT = Decimal("0.01")
 SCENARIOS = ("with_window", "without_window")
@@ -235,7 +243,13 @@ def test_late_files_of_earlier_days_changed_those_days(refreshes, scenario):
     assert lines == 6
 
 
-KEYED_MODELS = ("int_focus_costs_deduplicated", "int_focus_costs_daily")  # by row, not day
+# by row, session or run, not day
+KEYED_MODELS = (
+    "int_focus_costs_deduplicated",
+    "int_focus_costs_daily",
+    "fct_sessions",
+    "run_costs",
+)
 
 
 # The pools each allocation method allocates (dbt_project/macros/allocation/).

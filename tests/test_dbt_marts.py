@@ -565,6 +565,59 @@ def test_adoption_recomputes_the_month_after_a_changed_session_day(warehouses, t
     assert [d for (d,) in recomputed] == window
 
 
+def test_sessions_refresh_recomputes_the_sessions_of_a_changed_day(warehouses, tmp_path):
+    """fct_sessions is incremental by session (input_keys.sql): a refresh recomputes the sessions
+    with an input row on a changed day, or whose stored span covers that day. Here the spans of
+    a one-day session move to a new session: no input row names the old one any more, so only
+    its stored span can find it. The refresh drops it, adds the new one, changes no other
+    session and recomputes only sessions of that day; as a full rebuild does."""
+    changed = warehouses["incremental"].copy(tmp_path / "changed")
+    with duckdb.connect(str(changed.db)) as con:
+        [(moved, day)] = con.execute(
+            "select session_id, session_date from marts.fct_sessions"
+            " where session_date = cast(ended_at as date) and not is_run_session"
+            " and session_date = (select min(session_date) + 2 from marts.fct_sessions)"
+            " order by session_id limit 1"
+        ).fetchall()
+        con.execute(
+            "update intermediate.int_spans_deduplicated set session_id = 'session-moved-test'"
+            " where coalesce(session_id, trace_id) = ?",
+            [moved],
+        )
+        con.execute("create table main.sessions_before as select * from marts.fct_sessions")
+    assert changed.dbt("refresh", "run", "--select", "fct_sessions") == 0, changed.outputs
+    assert "incremental model marts.fct_sessions" in changed.outputs["refresh"]
+    rebuilt = changed.copy(tmp_path / "rebuilt")
+    assert rebuilt.dbt("full", "run", "--select", "fct_sessions", "--full-refresh") == 0
+    assert _differences(changed, rebuilt, "fct_sessions") == 0
+    gone = changed.query(
+        "select session_id from main.sessions_before"
+        " except all select session_id from marts.fct_sessions"
+    )
+    assert gone == [(moved,)]
+    # every other session is as it was
+    [(differing,)] = changed.query(
+        "select count(*) from ("
+        " (select * from marts.fct_sessions except all select * from main.sessions_before)"
+        " union all"
+        " (select * from main.sessions_before except all select * from marts.fct_sessions))"
+    )
+    assert differing == 2
+    # the refresh deleted and wrote again some sessions, each of them active on that day
+    [(predicate,)] = changed.query(
+        "select predicate from intermediate.fct_sessions__rewritten_rows"
+    )
+    [(recomputed, elsewhere, sessions)] = changed.query(
+        f"select count(*) filter (where {predicate}),"
+        f" count(*) filter (where ({predicate}) and not (session_date <= ?"
+        "  and cast(ended_at as date) >= ?)),"
+        " count(*)"
+        " from marts.fct_sessions",
+        [day, day],
+    )
+    assert 1 < recomputed < sessions / 5 and elsewhere == 0
+
+
 def test_a_partition_window_reloads_exactly_that_window(warehouses):
     incremental, partitioned = warehouses["incremental"], warehouses["partitioned"]
     _succeeded(partitioned, "partition_run")
@@ -614,6 +667,10 @@ REWRITES_RUN_ATTEMPTS = [
     "int_run_attempts_split_by_hour", "fct_run_jobs", "fct_run_steps",
 ]  # fmt: skip
 REWRITES_KEYS_OF_NEW_FILES = ["int_metric_points_deltas", "int_spans_deduplicated"]
+REWRITES_INPUT_KEYS = [
+    "fct_sessions",
+    "run_costs",
+]  # the keys with a row on a changed day (input_keys.sql)
 
 
 SPANS_KEY_TEST = (
@@ -634,7 +691,9 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     and its key tests read only the rows that meet it; a later invocation's tests read them all.
     """
     incremental, before = warehouses["incremental"], warehouses["before"]
-    recording = REWRITES_DAYS + REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES
+    recording = (
+        REWRITES_DAYS + REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES + REWRITES_INPUT_KEYS
+    )
     with duckdb.connect(str(incremental.db), read_only=True) as con:
         con.execute(f"attach '{before.db}' as before (read_only)")
         schemas = dict(

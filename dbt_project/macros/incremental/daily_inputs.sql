@@ -1,12 +1,13 @@
 {#-
     The inputs of each day-by-day incremental model (the cost chain, and the daily marts whose
-    day is their fact's day), digested per day by input_digests.sql: every relation the model
-    reads, on the date column that puts a row on the day it feeds, and the settings it reads
+    day is their fact's day) and of each model incremental by key (input_keys.sql), digested
+    per day by input_digests.sql: every relation the model reads, on the date column that puts
+    a row on the day it feeds (and, by key, the column of its key), and the settings it reads
     (its own code and vars), so a change of any of them recomputes the days it touches. The
-    model reads each input through daily_input (below), so what it reads is what is digested
-    (but fct_cost_allocations' `attributes`, a digest of the columns it joins: see the model). A
-    relation may be a select of the rows and columns the model reads: the digest hashes less,
-    and a change the model cannot see recomputes nothing.
+    model reads each input through daily_input (below) or keyed_input, so what it reads is what
+    is digested (but fct_cost_allocations' `attributes`, a digest of the columns it joins: see
+    the model). A relation may be a select of the rows and columns the model reads: the digest
+    hashes less, and a change the model cannot see recomputes nothing.
     `model_name`: the model (this).
 -#}
 {% macro daily_inputs(model_name) -%}
@@ -302,6 +303,75 @@
         {%- set inputs = [
             {'name': 'sessions', 'relation': sessions, 'date_column': 'session_date'},
             {'name': 'dates', 'relation': ref('dim_dates'), 'date_column': 'date_day'}
+        ] -%}
+    {%- elif model_name == 'fct_sessions' -%}
+        {#- incremental by session (input_keys.sql): each input's rows by their session -#}
+        {%- set spans -%}
+            (
+                select
+                    coalesce(session_id, trace_id) as session_key, start_at, end_at,
+                    session_mode, service_name, customer_id, project_id, user_id, team_name,
+                    repository_name, run_id, run_attempt, template_name, operation_name,
+                    is_llm_call, is_tool_call, is_error
+                from {{ ref('int_spans_deduplicated') }}
+            )
+        {%- endset -%}
+        {%- set calls -%}
+            (
+                select
+                    coalesce(session_id, trace_id) as session_key, call_date, total_tokens,
+                    cache_read_tokens, ai_cost_usd
+                from {{ ref('int_llm_calls_priced') }}
+            )
+        {%- endset -%}
+        {%- set allocations -%}
+            (
+                select cost_object_id as session_key, cost_date, allocated_cost_usd
+                from {{ ref('int_cost_allocations') }}
+                where cost_object_type = 'session'
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'spans', 'relation': spans, 'date_column': 'start_at', 'key_column': 'session_key'},
+            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date', 'key_column': 'session_key'},
+            {'name': 'allocations', 'relation': allocations, 'date_column': 'cost_date', 'key_column': 'session_key'}
+        ] -%}
+    {%- elif model_name == 'run_costs' -%}
+        {#- incremental by run (input_keys.sql): each input's rows by their run -#}
+        {%- set runs -%}
+            (
+                select
+                    run_id, run_date, customer_id, project_id, run_type, template_key,
+                    final_status, worker_pool, duration_seconds, execution_seconds, is_succeeded
+                from {{ ref('fct_runs') }}
+            )
+        {%- endset -%}
+        {%- set allocations -%}
+            (
+                select
+                    run_id, cost_date, cost_component, total_cost_usd, estimated_cost_usd,
+                    fixed_cost_usd, variable_cost_usd
+                from {{ ref('fct_cost_allocations') }}
+                where cost_object_type = 'run'
+            )
+        {%- endset -%}
+        {%- set calls -%}
+            (
+                select
+                    run_id, call_date, input_tokens, cache_read_tokens, output_tokens,
+                    total_tokens
+                from {{ ref('fct_llm_calls') }}
+                where run_id is not null
+            )
+        {%- endset -%}
+        {%- set tool_calls -%}
+            (select run_id, call_date from {{ ref('fct_tool_calls') }} where run_id is not null)
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'runs', 'relation': runs, 'date_column': 'run_date', 'key_column': 'run_id'},
+            {'name': 'allocations', 'relation': allocations, 'date_column': 'cost_date', 'key_column': 'run_id'},
+            {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date', 'key_column': 'run_id'},
+            {'name': 'tool_calls', 'relation': tool_calls, 'date_column': 'call_date', 'key_column': 'run_id'}
         ] -%}
     {%- elif model_name == 'run_performance_daily' -%}
         {%- set inputs = [

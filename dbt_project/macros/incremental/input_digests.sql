@@ -112,18 +112,8 @@
             {%- endif %}
         )
     {%- else -%}
-        {%- set window = partition_window() -%}
-        {%- set first_days = days | list -%}
-        {%- if window -%}
-            {#- the window's days, end exclusive -#}
-            {%- set start = modules.datetime.date.fromisoformat(window.start) -%}
-            {%- set end = modules.datetime.date.fromisoformat(window.end) -%}
-            {%- for offset in range((end - start).days) -%}
-                {%- do first_days.append((start + modules.datetime.timedelta(days=offset)).isoformat()) -%}
-            {%- endfor -%}
-        {%- endif -%}
         (
-            {%- for range_start, range_end in day_ranges(first_days, before, after) %}
+            {%- for range_start, range_end in day_ranges(days_and_window(days), before, after) %}
             {{ date_column }} between cast('{{ range_start }}' as date)
                 and cast('{{ range_end }}' as date){{ ' or' if not loop.last }}
             {%- else %}
@@ -131,6 +121,20 @@
             {%- endfor %}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- `days` (ISO strings) and the partition window's days (end exclusive), if the run has one. -#}
+{% macro days_and_window(days) -%}
+    {%- set all_days = days | list -%}
+    {%- set window = partition_window() -%}
+    {%- if window -%}
+        {%- set start = modules.datetime.date.fromisoformat(window.start) -%}
+        {%- set end = modules.datetime.date.fromisoformat(window.end) -%}
+        {%- for offset in range((end - start).days) -%}
+            {%- do all_days.append((start + modules.datetime.timedelta(days=offset)).isoformat()) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- do return(all_days) -%}
 {%- endmacro %}
 
 {#- [start, end] date pairs covering each of `days` (ISO strings) from `before` days before

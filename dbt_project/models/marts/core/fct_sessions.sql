@@ -1,32 +1,38 @@
+{{ config(**incremental_by_input_keys('session_id', 'session_date', 'ended_at')) }}
 -- One row per agent session (session.id; a span without one forms a session of its trace):
 -- interactive droid sessions and headless ones (a run attempt's agent, internal evaluations),
 -- with duration, calls, tokens and cost. A headless session of a run (run_id set) has its cost
 -- allocated to the run (fct_cost_allocations); `allocated_cost_usd` is only set for sessions
 -- that are cost objects of their own.
+-- Incremental by session: a refresh recomputes the sessions with spans, calls or allocations on
+-- a changed day (input_keys.sql); a session's allocations are on days it had spans
+-- (int_cost_objects_daily), so its stored [session_date, ended_at] covers all its inputs' days.
+{%- set inputs = daily_inputs('fct_sessions') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 spans as (
 
-    select * from {{ ref('int_spans_deduplicated') }}
+    select * from {{ keyed_input(inputs, 'spans', days) }}
 
 ),
 
 llm_calls as (
 
-    select * from {{ ref('int_llm_calls_priced') }}
+    select * from {{ keyed_input(inputs, 'llm_calls', days) }}
 
 ),
 
 allocations as (
 
-    select * from {{ ref('int_cost_allocations') }}
+    select * from {{ keyed_input(inputs, 'allocations', days) }}
 
 ),
 
 session_spans as (
 
     select
-        coalesce(session_id, trace_id) as session_id,
+        session_key as session_id,
         max(session_mode) as session_mode,
         max(service_name) as service_name,
         max(customer_id) as customer_id,
@@ -47,33 +53,31 @@ session_spans as (
             as has_failed_agent
 
     from spans
-    group by coalesce(session_id, trace_id)
+    group by session_key
 
 ),
 
 session_tokens as (
 
     select
-        coalesce(session_id, trace_id) as session_id,
+        session_key as session_id,
         sum(total_tokens) as total_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
         sum(coalesce(ai_cost_usd, 0)) as estimated_ai_cost_usd
 
     from llm_calls
-    group by coalesce(session_id, trace_id)
+    group by session_key
 
 ),
 
 session_allocations as (
 
     select
-        cost_object_id as session_id,
-        sum(case when is_estimated then 0 else allocated_cost_usd end) as billed_cost_usd,
+        session_key as session_id,
         sum(allocated_cost_usd) as allocated_cost_usd
 
     from allocations
-    where cost_object_type = 'session'
-    group by cost_object_id
+    group by session_key
 
 ),
 

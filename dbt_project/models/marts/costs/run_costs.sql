@@ -1,31 +1,33 @@
+{{ config(**incremental_by_input_keys('run_id', 'first_activity_date', 'last_activity_date')) }}
 -- One row per run with everything it cost, by component (allocated, all days of the run) and
 -- its token usage: the base of cost per run (average and distribution) and tokens per run.
+-- Incremental by run: a refresh recomputes the runs with a row, cost or call on a changed day
+-- (input_keys.sql); [first_activity_date, last_activity_date] spans the days of all of them.
+{%- set inputs = daily_inputs('run_costs') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 runs as (
 
-    select * from {{ ref('fct_runs') }}
+    select * from {{ keyed_input(inputs, 'runs', days) }}
 
 ),
 
 allocations as (
 
-    select * from {{ ref('fct_cost_allocations') }}
-    where cost_object_type = 'run'
+    select * from {{ keyed_input(inputs, 'allocations', days) }}
 
 ),
 
 llm_calls as (
 
-    select * from {{ ref('fct_llm_calls') }}
-    where run_id is not null
+    select * from {{ keyed_input(inputs, 'llm_calls', days) }}
 
 ),
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
-    where run_id is not null
+    select * from {{ keyed_input(inputs, 'tool_calls', days) }}
 
 ),
 
@@ -39,6 +41,8 @@ run_allocations as (
         sum(variable_cost_usd) as variable_cost_usd,
         sum(case when cost_component = 'ai_inference' then total_cost_usd else 0 end)
             as ai_cost_usd,
+        min(cost_date) as first_cost_date,
+        max(cost_date) as last_cost_date,
         {{ sum_by_cost_component([
             'data_plane', 'data_plane_idle', 'control_plane', 'storage', 'network', 'shared',
         ]) }}
@@ -56,7 +60,9 @@ run_tokens as (
         sum(input_tokens) as input_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
         sum(output_tokens) as output_tokens,
-        sum(total_tokens) as total_tokens
+        sum(total_tokens) as total_tokens,
+        min(call_date) as first_call_date,
+        max(call_date) as last_call_date
 
     from llm_calls
     group by run_id
@@ -67,7 +73,9 @@ run_tools as (
 
     select
         run_id,
-        count(*) as tool_calls
+        count(*) as tool_calls,
+        min(call_date) as first_call_date,
+        max(call_date) as last_call_date
 
     from tool_calls
     group by run_id
@@ -128,7 +136,16 @@ final as (
         coalesce(run_allocations.estimated_cost_usd, 0) != 0 as has_estimated_cost,
 
         ---------- dates
-        runs.run_date
+        runs.run_date,
+        -- least/greatest skip nulls: a run without costs or calls spans its run_date
+        least(
+            runs.run_date, run_allocations.first_cost_date, run_tokens.first_call_date,
+            run_tools.first_call_date
+        ) as first_activity_date,
+        greatest(
+            runs.run_date, run_allocations.last_cost_date, run_tokens.last_call_date,
+            run_tools.last_call_date
+        ) as last_activity_date
 
     from runs
     left join run_allocations
