@@ -32,6 +32,7 @@ from tests.dbt_helpers import compiled_model, run_dbt
 
 MODELS = {
     "intermediate": (
+        "int_cost_objects_daily",
         "int_focus_costs_deduplicated",
         "int_focus_costs_daily",
         "int_data_plane_usage_daily",
@@ -245,6 +246,7 @@ def test_late_files_of_earlier_days_changed_those_days(refreshes, scenario):
 
 # by row, session or run, not day
 KEYED_MODELS = (
+    "int_cost_objects_daily",
     "int_focus_costs_deduplicated",
     "int_focus_costs_daily",
     "fct_sessions",

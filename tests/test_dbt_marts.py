@@ -666,11 +666,13 @@ REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",
     "int_run_attempts_split_by_hour", "fct_run_jobs", "fct_run_steps",
 ]  # fmt: skip
-REWRITES_KEYS_OF_NEW_FILES = ["int_metric_points_deltas", "int_spans_deduplicated"]
-REWRITES_INPUT_KEYS = [
-    "fct_sessions",
-    "run_costs",
-]  # the keys with a row on a changed day (input_keys.sql)
+REWRITES_KEYS_OF_NEW_FILES = [
+    "int_metric_points_deltas", "int_spans_deduplicated", "int_llm_calls_priced",
+]  # fmt: skip
+REWRITES_INPUT_KEYS = [  # the keys with an input row on a changed day
+    "int_cost_objects_daily", "fct_sessions", "run_costs",
+]  # fmt: skip
+REWRITES_WINDOW_KEYS = INCREMENTAL_FACTS  # the keys of their rows on the window's days
 
 
 SPANS_KEY_TEST = (
@@ -692,7 +694,11 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     """
     incremental, before = warehouses["incremental"], warehouses["before"]
     recording = (
-        REWRITES_DAYS + REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES + REWRITES_INPUT_KEYS
+        REWRITES_DAYS
+        + REWRITES_RUN_ATTEMPTS
+        + REWRITES_KEYS_OF_NEW_FILES
+        + REWRITES_INPUT_KEYS
+        + REWRITES_WINDOW_KEYS
     )
     with duckdb.connect(str(incremental.db), read_only=True) as con:
         con.execute(f"attach '{before.db}' as before (read_only)")
@@ -724,8 +730,12 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     assert len(invocations) == 1  # the refresh's
     # the new days' rows: the attempts, spans and points of the new files, and the cost days
     # outside the months the new invoices cover
-    assert set(REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES) <= set(restricted)
-    assert {"int_allocation_targets_daily", "int_data_plane_usage_daily"} <= set(restricted)
+    # and the keys of the facts' lookback days
+    restricted_by_design = REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES + REWRITES_WINDOW_KEYS
+    assert set(restricted_by_design) <= set(restricted)
+    assert {
+        "int_cost_objects_daily", "int_allocation_targets_daily", "int_data_plane_usage_daily",
+    } <= set(restricted)  # fmt: skip
     # and the days of the new calls, runs and metric points in the marts that read no cost
     assert {
         "tool_usage_daily", "llm_performance_daily", "workflow_usage_daily",
@@ -755,7 +765,8 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     relation or select as is (daily_input) and refs nothing itself. A column it names outside a
     digest's select then fails the build, and a row filter is written once. An incremental run
     reads each input with a date column on the days to recompute alone, on the column its digest
-    groups by (daily_input applies the filter)."""
+    groups by (daily_input applies the filter); a model incremental by key (input_keys.sql) reads
+    each input on the keys to recompute (keyed_input)."""
     nodes = _manifest(warehouses)["nodes"]
     code = {n["name"]: n["raw_code"] for n in nodes.values() if n["resource_type"] == "model"}
     digested = sorted(model for model, sql in code.items() if "daily_inputs(" in sql)
@@ -763,13 +774,14 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     checked = warehouses["full"].copy(tmp_path / "compile")
     markers = "".join(
         f"{{% for i in daily_inputs('{model}').inputs %}}"
-        f"@@{model}|{{{{ i.name }}}}|{{{{ i.date_column }}}}@@{{{{ i.relation }}}}{{% endfor %}}"
+        f"@@{model}|{{{{ i.name }}}}|{{{{ i.date_column }}}}|{{{{ i.get('key_column') }}}}@@"
+        "{{ i.relation }}{% endfor %}"
         for model in digested
     )
     assert checked.dbt("compile", "compile", "--inline", markers) == 0, checked.outputs["compile"]
-    pieces = re.split(r"@@(\w+)\|(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
-    dated = [pieces[i : i + 4] for i in range(0, len(pieces), 4)]
-    digests = [(model, name, relation) for model, name, _, relation in dated]
+    pieces = re.split(r"@@(\w+)\|(\w+)\|(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
+    dated = [pieces[i : i + 5] for i in range(0, len(pieces), 5)]
+    digests = [(model, name, relation) for model, name, _, _, relation in dated]
     assert {model for model, _, _ in digests} == set(digested)
     # the selects of some rows and columns, not only whole relations
     assert sum(relation.lstrip().startswith("(") for _, _, relation in digests) >= 15
@@ -796,16 +808,22 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     args = ("compile", "--select", *digested)
     assert checked.dbt("window", *args, partition_window=window) == 0, checked.outputs["window"]
     compiled = {model: words(compiled_model(checked.home, model)) for model in digested}
-    checked_inputs, unfiltered = 0, []
-    for model, name, column, relation in dated:
+    checked_inputs, unfiltered, by_key = 0, [], 0
+    for model, name, column, key, relation in dated:
         if column == "None" or f"{model}.{name}" in NOT_READ_AS_DIGESTED:
             continue
         checked_inputs += 1
+        if key != "None":  # a model incremental by key reads the keys to recompute, every day
+            by_key += 1
+            read = words(f"{relation.strip()} as {name} where {key} in (select changed_key from")
+            if read not in compiled[model]:
+                unfiltered.append(f"{model}.{name}")
+            continue
         read = words(f"{relation.strip()} as {name} where (")
         day_filter = compiled[model].partition(read)[2][:200]
         if f"cast({column} as date)" not in day_filter or not re.search(DAY_LITERAL, day_filter):
             unfiltered.append(f"{model}.{name}")
-    assert unfiltered == [] and checked_inputs >= 40
+    assert unfiltered == [] and checked_inputs >= 45 and by_key >= 9
 
 
 def test_the_staging_tests_read_only_the_files_they_have_not_passed_on(warehouses):

@@ -336,6 +336,27 @@
             {'name': 'llm_calls', 'relation': calls, 'date_column': 'call_date', 'key_column': 'session_key'},
             {'name': 'allocations', 'relation': allocations, 'date_column': 'cost_date', 'key_column': 'session_key'}
         ] -%}
+    {%- elif model_name == 'int_cost_objects_daily' -%}
+        {#- incremental by cost object (input_keys.sql): attempts by run, spans by session -#}
+        {%- set attempts -%}
+            (
+                select
+                    run_id, attempt, customer_id, project_id, queued_at, started_at,
+                    coalesce(started_at, queued_at) as activity_at
+                from {{ ref('int_run_attempts_deduplicated') }}
+            )
+        {%- endset -%}
+        {%- set session_spans -%}
+            (
+                select coalesce(session_id, trace_id) as session_key, start_at, customer_id, project_id
+                from {{ ref('int_spans_deduplicated') }}
+                where run_id is null
+            )
+        {%- endset -%}
+        {%- set inputs = [
+            {'name': 'attempts', 'relation': attempts, 'date_column': 'activity_at', 'key_column': 'run_id'},
+            {'name': 'session_spans', 'relation': session_spans, 'date_column': 'start_at', 'key_column': 'session_key'}
+        ] -%}
     {%- elif model_name == 'run_costs' -%}
         {#- incremental by run (input_keys.sql): each input's rows by their run -#}
         {%- set runs -%}

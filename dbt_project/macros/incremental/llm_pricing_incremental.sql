@@ -58,12 +58,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of int_llm_calls_priced: the rows of every span to re-price go, LLM call or not. -#}
+{#- Pre-hook of int_llm_calls_priced: the spans to re-price recorded for its data tests
+    (rewritten_rows.sql), then the rows of every one of them go, LLM call or not. -#}
 {% macro delete_changed_llm_calls(spans_relation, prices_relation) -%}
-    {%- if is_incremental() -%}
-        {%- if llm_calls_reprice_all(prices_relation) -%}
+    {%- set reprice_all = llm_calls_reprice_all(prices_relation) -%}
+    {{ record_rewritten_rows(
+        none if reprice_all else keys_in_new_raw_files(['trace_id', 'span_id'], spans_relation)
+    ) }}
+    {%- if is_incremental() %};
+        {%- if reprice_all %}
             delete from {{ this }}
-        {%- else -%}
+        {%- else %}
             delete from {{ this }} as priced
             using (
                 select

@@ -1,17 +1,23 @@
+{{ config(**incremental_by_input_keys('cost_object_id', 'usage_date', 'usage_date')) }}
 -- What cost is allocated to, per day: every run (on the day it was created and on each day one
 -- of its attempts started) and every agent session that is not a run's (interactive sessions,
 -- internal headless sessions), on each day it had spans. With the drivers read off them.
+-- Incremental by cost object (input_keys.sql): a refresh recomputes the runs and sessions with
+-- an attempt or span on a changed day. An attempt is digested on the day it started (queued,
+-- if it has not), where its run has a row, so a stored row finds every object that lost input.
+{%- set inputs = daily_inputs('int_cost_objects_daily') %}
+{%- set days = changed_input_days(inputs) %}
 with
 
 run_attempts as (
 
-    select * from {{ ref('int_run_attempts_deduplicated') }}
+    select * from {{ keyed_input(inputs, 'attempts', days) }}
 
 ),
 
 spans as (
 
-    select * from {{ ref('int_spans_deduplicated') }}
+    select * from {{ keyed_input(inputs, 'session_spans', days) }}
 
 ),
 
@@ -83,7 +89,7 @@ session_days as (
     select
         cast(start_at as date) as usage_date,
         'session' as cost_object_type,
-        coalesce(session_id, trace_id) as cost_object_id,
+        session_key as cost_object_id,
         max(customer_id) as customer_id,
         max(project_id) as project_id,
         0 as runs_created,
@@ -91,8 +97,7 @@ session_days as (
         count(*) as session_spans
 
     from spans
-    where run_id is null
-    group by cast(start_at as date), coalesce(session_id, trace_id)
+    group by cast(start_at as date), session_key
 
 ),
 

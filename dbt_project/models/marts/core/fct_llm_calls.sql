@@ -4,7 +4,7 @@
     unique_key='call_date',
     on_schema_change='append_new_columns',
     tags=['daily_partitioned'],
-    pre_hook="{{ delete_partition_window('call_date') }}"
+    pre_hook="{{ delete_partition_window('call_date', 'llm_call_id') }}"
 ) }}
 -- One row per GenAI call (chat, text_completion, generate_content, embeddings): tokens by type,
 -- latency, error and retry, and the estimated cost from the model_prices seed. The invoiced cost

@@ -4,7 +4,7 @@
     unique_key='run_date',
     on_schema_change='append_new_columns',
     tags=['daily_partitioned'],
-    pre_hook="{{ delete_partition_window('run_date') }}"
+    pre_hook="{{ delete_partition_window('run_date', 'run_attempt_id') }}"
 ) }}
 -- One row per run attempt (the first try and each automatic retry), from its latest snapshot.
 -- Partitioned like fct_runs by run_date, the day the run was first queued, so a run and its

@@ -4,7 +4,7 @@
     unique_key='run_date',
     on_schema_change='append_new_columns',
     tags=['daily_partitioned'],
-    pre_hook="{{ delete_partition_window('run_date') }}"
+    pre_hook="{{ delete_partition_window('run_date', 'run_id') }}"
 ) }}
 -- One row per run: its attempts rolled up. The final status is the status of its latest attempt
 -- (after automatic retries); the duration runs from the first attempt's start to the final

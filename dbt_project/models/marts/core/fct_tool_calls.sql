@@ -4,7 +4,7 @@
     unique_key='call_date',
     on_schema_change='append_new_columns',
     tags=['daily_partitioned'],
-    pre_hook="{{ delete_partition_window('call_date') }}"
+    pre_hook="{{ delete_partition_window('call_date', 'tool_call_id') }}"
 ) }}
 -- One row per tool the agent executed (an `execute_tool` span): tool, risk level, outcome and
 -- duration, with the run or session it served.
