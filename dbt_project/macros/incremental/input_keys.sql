@@ -1,12 +1,13 @@
 {#-
-    Incremental by key on input digests (input_digests.sql): for a model with one row per key
-    (a session) that gathers its inputs' rows of several days, so a changed day cannot be
+    Incremental by key on input digests (input_digests.sql): for a model whose rows of a key (a
+    session, a run) gather its inputs' rows of several days, so a changed day cannot be
     recomputed on its own. A refresh recomputes every key that has a row on a changed day
     (changed_input_days, plus the partition window) in one of its inputs now, or whose stored
-    row spans such a day (`first_day` to `last_day`, columns of the model): the second catches a
-    key that lost its rows on that day, provided a key's stored span covers the days of all its
-    input rows. A key's output depends only on its own input rows, so every other key is the
-    full build's already, and a recomputed key is computed as in the full build.
+    rows span such a day (`first_day` to `last_day`, columns of the model; a null last day:
+    open-ended): the second catches a key that lost its rows on that day, provided a key's
+    stored span covers the days of all its input rows. A key's output depends only on its own
+    input rows, so every other key is the full build's already, and a recomputed key is
+    computed as in the full build.
 
     The pre-hook (delete_changed_input_keys) keeps the keys to recompute in
     `intermediate.<model>__changed_keys` and deletes their rows; the model reads each input for
@@ -53,7 +54,7 @@
             {%- for range_start, range_end in day_ranges(days_and_window(days), 0, 0) %}
             (
                 cast({{ first_day }} as date) <= cast('{{ range_end }}' as date)
-                and cast({{ last_day }} as date) >= cast('{{ range_start }}' as date)
+                and coalesce(cast({{ last_day }} as date) >= cast('{{ range_start }}' as date), true)
             ){{ ' or' if not loop.last }}
             {%- else %}
             1 = 0
