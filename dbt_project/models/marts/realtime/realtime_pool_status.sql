@@ -30,33 +30,57 @@ as_of as (
 
 ),
 
+-- the attempts the status counts: snapshots within the staleness window, and attempts started
+-- or finished in the last hour (a day of a year's attempts)
+recent_attempts as (
+
+    select
+        run_attempts.*,
+        as_of.as_of_at,
+        as_of.stale_before_at,
+        as_of.last_hour_from_at
+
+    from run_attempts
+    cross join as_of
+    where
+        run_attempts.updated_at >= as_of.stale_before_at
+        or run_attempts.started_at > as_of.last_hour_from_at
+        or run_attempts.finished_at > as_of.last_hour_from_at
+
+),
+
+-- each attempt's pool, or its run's previous attempt's (all attempts of the runs that have a
+-- recent attempt or one without a pool: the latter decide whether `unassigned` is listed)
 previous_pools as (
 
     select
         run_id,
         attempt,
+        worker_pool,
         lag(worker_pool) over (partition by run_id order by attempt) as previous_worker_pool
 
     from run_attempts
+    where run_id in (
+        select recent_attempts.run_id from recent_attempts
+        union
+        select unpooled.run_id from run_attempts as unpooled
+        where unpooled.worker_pool is null
+    )
 
 ),
 
 attempts as (
 
     select
-        run_attempts.*,
-        coalesce(run_attempts.worker_pool, previous_pools.previous_worker_pool, 'unassigned')
-            as pool_key,
-        as_of.as_of_at,
-        as_of.stale_before_at,
-        as_of.last_hour_from_at
+        recent_attempts.*,
+        coalesce(recent_attempts.worker_pool, previous_pools.previous_worker_pool, 'unassigned')
+            as pool_key
 
-    from run_attempts
+    from recent_attempts
     inner join previous_pools
         on
-            run_attempts.run_id = previous_pools.run_id
-            and run_attempts.attempt = previous_pools.attempt
-    cross join as_of
+            recent_attempts.run_id = previous_pools.run_id
+            and recent_attempts.attempt = previous_pools.attempt
 
 ),
 
@@ -107,11 +131,16 @@ pool_status as (
 
 ),
 
+-- every pool, counted or not: the pools' dimension, and `unassigned` once any attempt has
+-- neither a pool nor a previous one
 all_pools as (
 
     select worker_pool from pool_status
     union
     select worker_pool from worker_pools
+    union
+    select 'unassigned' as worker_pool from previous_pools
+    where worker_pool is null and previous_worker_pool is null
 
 ),
 
