@@ -728,9 +728,9 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
             if selected < rows:
                 restricted.append(model)
     assert len(invocations) == 1  # the refresh's
-    # the new days' rows: the attempts, spans and points of the new files, and the cost days
-    # outside the months the new invoices cover
-    # and the keys of the facts' lookback days
+    # the new days' rows: the attempts, spans and points of the new files, the keys of the
+    # facts' lookback days, and the cost days (and objects) outside the months the new
+    # invoices cover
     restricted_by_design = REWRITES_RUN_ATTEMPTS + REWRITES_KEYS_OF_NEW_FILES + REWRITES_WINDOW_KEYS
     assert set(restricted_by_design) <= set(restricted)
     assert {
