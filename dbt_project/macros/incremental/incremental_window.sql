@@ -36,20 +36,24 @@
     {%- do return({'start': bounds[0], 'end': bounds[1]}) -%}
 {%- endmacro %}
 
+{#- Without a partition window, the first day an incremental fact reloads: its newest day
+    minus `incremental_lookback_days` (a select on `this`; every day of an empty table). -#}
+{% macro lookback_first_day(date_column) -%}
+    select
+        cast({{ dbt.dateadd(
+            'day',
+            -1 * (var('incremental_lookback_days', 3) | int),
+            'coalesce(max(' ~ date_column ~ "), cast('1900-01-01' as date))"
+        ) }} as date)
+    from {{ this }}
+{%- endmacro %}
+
 {% macro incremental_window_filter(date_column) -%}
     {%- if is_incremental() -%}
         {%- if partition_window() -%}
             {{ partition_window_predicate(date_column) }}
         {%- else -%}
-            {{ date_column }} >= (
-                select
-                    cast({{ dbt.dateadd(
-                        'day',
-                        -1 * (var('incremental_lookback_days', 3) | int),
-                        'coalesce(max(' ~ date_column ~ "), cast('1900-01-01' as date))"
-                    ) }} as date)
-                from {{ this }}
-            )
+            {{ date_column }} >= ({{ lookback_first_day(date_column) }})
         {%- endif -%}
     {%- else -%}
         1 = 1
@@ -78,15 +82,7 @@
     {%- if partition_window() -%}
         {%- set days = partition_window_predicate(date_column) -%}
     {%- else -%}
-        {%- set query -%}
-            select cast({{ dbt.dateadd(
-                'day',
-                -1 * (var('incremental_lookback_days', 3) | int),
-                'coalesce(max(' ~ date_column ~ "), cast('1900-01-01' as date))"
-            ) }} as date)
-            from {{ this }}
-        {%- endset -%}
-        {%- set first_day = run_query(query).columns[0].values()[0] -%}
+        {%- set first_day = run_query(lookback_first_day(date_column)).columns[0].values()[0] -%}
         {%- set days = date_column ~ " >= cast('" ~ first_day ~ "' as date)" -%}
     {%- endif -%}
     {%- do return(

@@ -16,11 +16,7 @@
     key is recomputed. The data tests of the model read the recomputed keys (rewritten_rows).
 -#}
 {% macro changed_keys_relation() -%}
-    {%- do return(api.Relation.create(
-        database=this.database,
-        schema='intermediate',
-        identifier=this.identifier ~ '__changed_keys'
-    )) -%}
+    {%- do return(intermediate_relation(this.identifier ~ '__changed_keys')) -%}
 {%- endmacro %}
 
 {#- The config of a model incremental by key, the same for each:

@@ -28,7 +28,7 @@
     )) -%}
 {%- endmacro %}
 
-{#- A table of the tests' bookkeeping, in the `intermediate` schema. -#}
+{#- A bookkeeping table of the tests or the incremental models, in the `intermediate` schema. -#}
 {% macro intermediate_relation(identifier) -%}
     {%- do return(api.Relation.create(
         database=target.database, schema='intermediate', identifier=identifier
