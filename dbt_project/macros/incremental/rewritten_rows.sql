@@ -114,10 +114,11 @@
 {%- endmacro %}
 
 {#- The rows of the raw files `this` has not seen (as new_raw_files_filter), as a predicate on
-    the model's `key_columns`: the keys those files hold, which the run rewrites whole. None
-    past `max_literals` files, where the filter compares with `this` and would see nothing new
-    once the run wrote them. -#}
-{% macro keys_in_new_raw_files(key_columns, relation, max_literals=200) -%}
+    the model's `key_columns`: the keys those files hold, which the run rewrites whole; with
+    `hashed`, on their hash (key_hash.sql), as the model finds and replaces them. None past
+    `max_literals` files, where the filter compares with `this` and would see nothing new once
+    the run wrote them. -#}
+{% macro keys_in_new_raw_files(key_columns, relation, max_literals=200, hashed=false) -%}
     {%- if not (execute and is_incremental()) -%}
         {%- do return(none) -%}
     {%- endif -%}
@@ -125,10 +126,14 @@
     {%- if hashes | length > max_literals -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set keys = '(' ~ key_columns | join(', ') ~ ')' -%}
     {%- set predicate -%}
-        {{ keys }} in (
+        {%- if hashed %}
+        _key_hash in (
+            select {{ key_hash(key_columns) }} from {{ relation }}
+        {%- else %}
+        ({{ key_columns | join(', ') }}) in (
             select {{ key_columns | join(', ') }} from {{ relation }}
+        {%- endif %}
             where {{ raw_files_in(hashes) }}
         )
     {%- endset -%}

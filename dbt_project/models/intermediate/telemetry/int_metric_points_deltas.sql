@@ -1,9 +1,12 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='series_key',
+    unique_key='_key_hash',
     on_schema_change='append_new_columns',
-    pre_hook="{{ record_rewritten_rows(keys_in_new_raw_files(['series_key'], ref('stg_otel__metric_points'))) }}"
+    pre_hook=[
+        "{{ sync_key_hash(['series_key']) }}",
+        "{{ record_rewritten_rows(keys_in_new_raw_files(['series_key'], ref('stg_otel__metric_points'), hashed=true)) }}"
+    ]
 ) }}
 -- Every metric data point as the increase it contributes over its own interval.
 --   cumulative: within one series and one start time, ordered by time, a point contributes its
@@ -13,8 +16,9 @@
 --   gauge:      no increase (null deltas); the observed value stays in `point_value`.
 -- The same point exported twice, (series_key, start_at, time_at), counts once.
 -- Incremental: every series with a point in a raw file not seen yet is recomputed whole, from
--- its new points and the points already kept, and replaces its rows (series_key is the key as
--- start_at is null for gauges); a delta depends only on the points of its own series.
+-- its new points and the points already kept, and replaces its rows (the series is the key as
+-- start_at is null for gauges); a delta depends only on the points of its own series. The kept
+-- points are found, and replaced, by the series key's hash (`_key_hash`, key_hash.sql).
 --
 -- Cost: nearly every series has one point per start time (29.6 M series in 32 M points at the
 -- default benchmark scale), and such a point needs no window: its increase is its value. A
@@ -49,9 +53,12 @@ with
 
     kept_points as (
 
-        select * exclude (delta_value, delta_histogram_count, delta_histogram_sum, point_date)
+        select
+            * exclude (
+                delta_value, delta_histogram_count, delta_histogram_sum, point_date, _key_hash
+            )
         from {{ this }}
-        where series_key in (select new_points.series_key from new_points)
+        where _key_hash in (select {{ key_hash(['new_points.series_key']) }} from new_points)
 
     ),
 
@@ -260,4 +267,7 @@ final as (
 
 )
 
-select * from final
+select
+    *,
+    {{ key_hash(['series_key']) }} as _key_hash
+from final
