@@ -337,7 +337,10 @@ def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
     (post-hook) share one pass over the model's inputs, and no pass is left pending."""
     # dbt's log: one entry per statement, "On model.<project>.<model>:" and its SQL
     entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
-    passes = [e for e in entries if f".{model}: " in e and "hash(digested)" in e]
+    # (the digests of the inputs, hashed or read from their upstream's, are a pending table)
+    passes = [
+        e for e in entries if f".{model}: " in e and f'{model}__input_digests_pending" as' in e
+    ]
     assert len(passes) == 1
     with duckdb.connect(str(refreshes["without_window"][0]), read_only=True) as con:
         tables = {
@@ -345,6 +348,30 @@ def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
         }
     assert f"{model}__input_digests" in tables
     assert f"{model}__input_digests_pending" not in tables
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"),
+    [
+        ("int_llm_costs_daily", "with priced_days as"),  # the days to recompute
+        ("int_spans_deduplicated", "as file_hash from"),  # the raw files not seen yet
+        ("int_llm_calls_priced", "as file_hash from"),
+    ],
+)
+def test_a_lookup_before_the_model_writes_runs_once(refreshes, model, lookup):
+    """The compilation and the pre-hooks render the same lookup; the first runs it, the others
+    read what it found (lookup_once.sql)."""
+    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    assert len([e for e in entries if f".{model}: " in e and lookup in e]) == 1
+
+
+def test_a_model_digests_an_upstream_by_the_digests_it_stored(refreshes):
+    """cost_daily reads fct_cost_allocations whole, on its day: the refresh digested it by the
+    digests fct_cost_allocations stored (a row per input and day), not by hashing its rows."""
+    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    [pending] = [e for e in entries if 'cost_daily__input_digests_pending" as' in e]
+    assert '"fct_cost_allocations__input_digests"' in pending
+    assert "hash(digested)" not in pending
 
 
 def test_the_data_plane_usage_is_the_same_on_every_rebuild(refreshes, tmp_path):

@@ -660,7 +660,7 @@ REWRITES_DAYS = [
     "fct_cost_allocations", "cost_daily", "run_performance_daily", "tool_usage_daily",
     "adoption_daily", "llm_usage_daily", "llm_performance_daily", "workflow_usage_daily",
     "customer_daily_usage", "cost_by_operation_daily", "run_cost_distribution_daily",
-    "fct_code_changes",
+    "fct_code_changes", "int_llm_costs_daily",
 ]  # fmt: skip
 REWRITES_RUN_ATTEMPTS = [
     "int_run_jobs_deduplicated", "int_run_steps_deduplicated", "int_run_attempts_split_by_day",
@@ -736,10 +736,10 @@ def test_a_refresh_tests_the_rows_it_wrote(warehouses):
     assert {
         "int_cost_objects_daily", "int_allocation_targets_daily", "int_data_plane_usage_daily",
     } <= set(restricted)  # fmt: skip
-    # and the days of the new calls, runs and metric points in the marts that read no cost
+    # and the days of the new calls, runs and metric points in the models that read no cost
     assert {
         "tool_usage_daily", "llm_performance_daily", "workflow_usage_daily",
-        "customer_daily_usage", "fct_code_changes",
+        "customer_daily_usage", "fct_code_changes", "int_llm_costs_daily",
     } <= set(restricted)  # fmt: skip
     # the build's key test read the recorded rows; `docs generate` (a later invocation) compiled
     # the same test over the whole table
@@ -774,14 +774,22 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     checked = warehouses["full"].copy(tmp_path / "compile")
     markers = "".join(
         f"{{% for i in daily_inputs('{model}').inputs %}}"
-        f"@@{model}|{{{{ i.name }}}}|{{{{ i.date_column }}}}|{{{{ i.get('key_column') }}}}@@"
-        "{{ i.relation }}{% endfor %}"
+        f"@@{model}|{{{{ i.name }}}}|{{{{ i.date_column }}}}|{{{{ i.get('key_column') }}}}"
+        "|{{ i.get('upstream_digests', false) }}@@{{ i.relation }}{% endfor %}"
         for model in digested
     )
     assert checked.dbt("compile", "compile", "--inline", markers) == 0, checked.outputs["compile"]
-    pieces = re.split(r"@@(\w+)\|(\w+)\|(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
-    dated = [pieces[i : i + 5] for i in range(0, len(pieces), 5)]
-    digests = [(model, name, relation) for model, name, _, _, relation in dated]
+    pieces = re.split(r"@@(\w+)\|(\w+)\|(\w+)\|(\w+)\|(\w+)@@", checked.outputs["compile"])[1:]
+    dated = [pieces[i : i + 6] for i in range(0, len(pieces), 6)]
+    digests = [(model, name, relation) for model, name, _, _, _, relation in dated]
+    # an input digested by its upstream's stored digests is that model, whole, on the date
+    # column the upstream recomputes by day (input_digests.sql: upstream_digests_of)
+    upstream = [(column, relation) for _, _, column, _, flag, relation in dated if flag == "True"]
+    assert len(upstream) >= 11
+    for column, relation in upstream:
+        name = relation.strip().split(".")[-1].strip('"')
+        assert re.fullmatch(r'"\w+"\."\w+"\."\w+"', relation.strip()), relation
+        assert f"config(**incremental_by_input_days('{column}'))" in code[name], (name, column)
     assert {model for model, _, _ in digests} == set(digested)
     # the selects of some rows and columns, not only whole relations
     assert sum(relation.lstrip().startswith("(") for _, _, relation in digests) >= 15
@@ -809,7 +817,7 @@ def test_a_model_reads_its_inputs_as_its_digests_hash_them(warehouses, tmp_path)
     assert checked.dbt("window", *args, partition_window=window) == 0, checked.outputs["window"]
     compiled = {model: words(compiled_model(checked.home, model)) for model in digested}
     checked_inputs, unfiltered, by_key = 0, [], 0
-    for model, name, column, key, relation in dated:
+    for model, name, column, key, _, relation in dated:
         if column == "None" or f"{model}.{name}" in NOT_READ_AS_DIGESTED:
             continue
         checked_inputs += 1

@@ -7,7 +7,9 @@
     model reads each input through daily_input (below) or keyed_input, so what it reads is what
     is digested (but fct_cost_allocations' `attributes`, a digest of the columns it joins: see
     the model). A relation may be a select of the rows and columns the model reads: the digest
-    hashes less, and a change the model cannot see recomputes nothing.
+    hashes less, and a change the model cannot see recomputes nothing. `upstream_digests`: the
+    relation is a model incremental by input days, read whole on its own date column, and is
+    digested by the digests that model stored (input_digests.sql).
     `model_name`: the model (this).
 -#}
 {% macro daily_inputs(model_name) -%}
@@ -56,26 +58,26 @@
     {%- elif model_name == 'int_cost_allocations_data_plane' -%}
         {%- set inputs = [
             {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
-            {'name': 'usage', 'relation': ref('int_data_plane_usage_daily'), 'date_column': 'usage_date'}
+            {'name': 'usage', 'relation': ref('int_data_plane_usage_daily'), 'date_column': 'usage_date', 'upstream_digests': true}
         ] -%}
     {%- elif model_name == 'int_cost_allocations_platform' -%}
         {%- set inputs = [
             {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
-            {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date'}
+            {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date', 'upstream_digests': true}
         ] -%}
     {%- elif model_name == 'int_cost_allocations_shared' -%}
         {%- set inputs = [
             {'name': 'pools', 'relation': allocated_cost_pools(model_name), 'date_column': 'cost_date'},
-            {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date'},
-            {'name': 'data_plane', 'relation': ref('int_cost_allocations_data_plane'), 'date_column': 'cost_date'},
-            {'name': 'platform', 'relation': ref('int_cost_allocations_platform'), 'date_column': 'cost_date'}
+            {'name': 'targets', 'relation': ref('int_allocation_targets_daily'), 'date_column': 'cost_date', 'upstream_digests': true},
+            {'name': 'data_plane', 'relation': ref('int_cost_allocations_data_plane'), 'date_column': 'cost_date', 'upstream_digests': true},
+            {'name': 'platform', 'relation': ref('int_cost_allocations_platform'), 'date_column': 'cost_date', 'upstream_digests': true}
         ] -%}
     {%- elif model_name == 'int_cost_allocations' -%}
         {%- set inputs = [
-            {'name': 'ai', 'relation': ref('int_cost_allocations_ai'), 'date_column': 'cost_date'},
-            {'name': 'data_plane', 'relation': ref('int_cost_allocations_data_plane'), 'date_column': 'cost_date'},
-            {'name': 'platform', 'relation': ref('int_cost_allocations_platform'), 'date_column': 'cost_date'},
-            {'name': 'shared', 'relation': ref('int_cost_allocations_shared'), 'date_column': 'cost_date'}
+            {'name': 'ai', 'relation': ref('int_cost_allocations_ai'), 'date_column': 'cost_date', 'upstream_digests': true},
+            {'name': 'data_plane', 'relation': ref('int_cost_allocations_data_plane'), 'date_column': 'cost_date', 'upstream_digests': true},
+            {'name': 'platform', 'relation': ref('int_cost_allocations_platform'), 'date_column': 'cost_date', 'upstream_digests': true},
+            {'name': 'shared', 'relation': ref('int_cost_allocations_shared'), 'date_column': 'cost_date', 'upstream_digests': true}
         ] -%}
     {%- elif model_name == 'fct_cost_allocations' -%}
         {#- the run and session attributes it joins, on each day the object has an allocation -#}
@@ -107,12 +109,12 @@
             )
         {%- endset -%}
         {%- set inputs = [
-            {'name': 'allocations', 'relation': ref('int_cost_allocations'), 'date_column': 'cost_date'},
+            {'name': 'allocations', 'relation': ref('int_cost_allocations'), 'date_column': 'cost_date', 'upstream_digests': true},
             {'name': 'attributes', 'relation': attributes, 'date_column': 'cost_date'}
         ] -%}
     {%- elif model_name == 'cost_daily' -%}
         {%- set inputs = [
-            {'name': 'allocations', 'relation': ref('fct_cost_allocations'), 'date_column': 'cost_date'}
+            {'name': 'allocations', 'relation': ref('fct_cost_allocations'), 'date_column': 'cost_date', 'upstream_digests': true}
         ] -%}
     {%- elif model_name == 'llm_usage_daily' -%}
         {%- set calls -%}

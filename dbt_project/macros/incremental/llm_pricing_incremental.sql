@@ -11,7 +11,8 @@
     aggregated, found by comparing a per-day checksum of the priced calls with the one it stored.
 
     Both lists are looked up when the model is compiled and inlined as literals; the pre-hook
-    renders the same lookups just before it runs, before anything is written, so both agree.
+    renders the same lookups just before it runs, before anything is written, and reads what
+    the compilation found (lookup_once.sql), so both agree.
     (Past 200 new files new_raw_files_filter compares with the table when the model runs, after
     the hook: it may then also re-read spans whose rows went with the hook, which delete+insert
     on the key re-prices to the same rows.)
@@ -124,7 +125,7 @@
         where priced_days.checksum is distinct from kept_days.checksum
         order by 1
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {{ return(lookup_once('days_to_refresh', query)) }}
 {%- endmacro %}
 
 {#- The rows of the days to recompute, on `date_column`. -#}
@@ -153,11 +154,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of int_llm_costs_daily: the days to recompute go whole, so a day or cost object
-    that lost all its calls disappears too. -#}
+{#- Pre-hook of int_llm_costs_daily: the days to recompute, recorded for its data tests
+    (rewritten_rows.sql), go whole, so a day or cost object that lost all its calls disappears
+    too. -#}
 {% macro delete_llm_cost_days(priced_relation, date_column='call_date') -%}
-    {%- if is_incremental() -%}
+    {%- set days = llm_cost_days_filter(priced_relation, date_column) -%}
+    {{ record_rewritten_rows(days) }}
+    {%- if is_incremental() %};
         delete from {{ this }}
-        where {{ llm_cost_days_filter(priced_relation, date_column) }}
+        where {{ days }}
     {%- endif -%}
 {%- endmacro %}

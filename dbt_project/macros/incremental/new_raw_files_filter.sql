@@ -18,7 +18,7 @@
 {%- endmacro %}
 
 {#- The hashes of the files in `relation` that `this` holds no row of, sorted (none when
-    parsing). -#}
+    parsing); looked up once per run of the model (lookup_once.sql). -#}
 {% macro new_raw_file_hashes(relation, file_column='_file_sha256') -%}
     {%- if not execute -%}
         {%- do return([]) -%}
@@ -30,7 +30,7 @@
         select distinct {{ file_column }} from {{ this }}
         order by file_hash
     {%- endset -%}
-    {%- do return(run_query(query).columns[0].values() | list) -%}
+    {%- do return(lookup_once('new_files_of_' ~ relation.identifier, query)) -%}
 {%- endmacro %}
 
 {% macro raw_files_in(hashes, file_column='_file_sha256') -%}
