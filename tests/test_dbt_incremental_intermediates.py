@@ -118,5 +118,6 @@ def test_the_refresh_reads_only_files_it_has_not_seen(refreshed):
         listed = set(re.findall(r"'([0-9a-f]{64})'", compiled))
         assert refreshed["unseen"][model], "the refresh brought new files"
         assert listed == refreshed["unseen"][model]
-        # the kept rows are found by their key's hash (8 bytes a row), not by the key's strings
-        assert "_key_hash in (select" in compiled
+        # the kept rows are found by their key's hash (8 bytes a row), not by the key's strings,
+        # and fetched by row id (key_hash.sql: rows_with_key_hash)
+        assert "rowid in (" in compiled and "keyed._key_hash in (select" in compiled

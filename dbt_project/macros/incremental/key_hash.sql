@@ -17,6 +17,17 @@
     hash({% for column in key_columns %}{{ prefix }}{{ column }}{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
+{#- The rows of the model's table `relation` whose key hash is among `hashes` (a select of
+    hashes): found on the hash column alone, then fetched by row id. Filtered on the hash
+    directly, DuckDB decompresses every column of every row group (the deltas' lookup in 31 M
+    points: 1.9 s, against 0.5 s this way). -#}
+{% macro rows_with_key_hash(relation, hashes) -%}
+    rowid in (
+        select keyed.rowid from {{ relation }} as keyed
+        where keyed._key_hash in ({{ hashes }})
+    )
+{%- endmacro %}
+
 {% macro sync_key_hash(key_columns) -%}
     {%- if execute and is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}

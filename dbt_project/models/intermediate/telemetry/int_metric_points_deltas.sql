@@ -36,6 +36,7 @@
     'slash_command_name', 'hook_name',
     '_file_sha256', '_line_number', '_loaded_at',
 ] %}
+{%- set new_series = 'select ' ~ key_hash(['new_points.series_key']) ~ ' from new_points' %}
 with
 
 {% if is_incremental() %}
@@ -58,7 +59,7 @@ with
                 delta_value, delta_histogram_count, delta_histogram_sum, point_date, _key_hash
             )
         from {{ this }}
-        where _key_hash in (select {{ key_hash(['new_points.series_key']) }} from new_points)
+        where {{ rows_with_key_hash(this, new_series) }}
 
     ),
 

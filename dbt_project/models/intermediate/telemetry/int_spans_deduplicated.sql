@@ -41,7 +41,7 @@ with
     kept_spans as (
 
         select * exclude (_key_hash) from {{ this }}
-        where _key_hash in (select new_keys.key_hash from new_keys)
+        where {{ rows_with_key_hash(this, 'select new_keys.key_hash from new_keys') }}
 
     ),
 
