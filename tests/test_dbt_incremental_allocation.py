@@ -331,12 +331,17 @@ def test_the_billing_rows_are_read_once(refreshes):
     assert "focus_cost_id not in" in compiled["int_focus_costs_daily"]
 
 
+def logged_statements(refreshes: dict) -> list[str]:
+    """The refresh's statements as dbt logged them: one entry each, "On model.<project>.<model>:"
+    and its SQL."""
+    return re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+
+
 @pytest.mark.parametrize("model", [m for _, m in ALL_MODELS if m != "int_focus_costs_deduplicated"])
 def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
     """The days to recompute (compilation), the delete (pre-hook) and the digests kept
     (post-hook) share one pass over the model's inputs, and no pass is left pending."""
-    # dbt's log: one entry per statement, "On model.<project>.<model>:" and its SQL
-    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    entries = logged_statements(refreshes)
     # (the digests of the inputs, hashed or read from their upstream's, are a pending table)
     passes = [
         e for e in entries if f".{model}: " in e and f'{model}__input_digests_pending" as' in e
@@ -361,14 +366,14 @@ def test_a_refresh_reads_the_inputs_for_their_digests_once(refreshes, model):
 def test_a_lookup_before_the_model_writes_runs_once(refreshes, model, lookup):
     """The compilation and the pre-hooks render the same lookup; the first runs it, the others
     read what it found (lookup_once.sql)."""
-    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    entries = logged_statements(refreshes)
     assert len([e for e in entries if f".{model}: " in e and lookup in e]) == 1
 
 
 def test_a_model_digests_an_upstream_by_the_digests_it_stored(refreshes):
     """cost_daily reads fct_cost_allocations whole, on its day: the refresh digested it by the
     digests fct_cost_allocations stored (a row per input and day), not by hashing its rows."""
-    entries = re.split(r"\n(?=\S*\d\d:\d\d:\d\d\.\d+ \[)", refreshes["statements"])
+    entries = logged_statements(refreshes)
     [pending] = [e for e in entries if 'cost_daily__input_digests_pending" as' in e]
     assert '"fct_cost_allocations__input_digests"' in pending
     assert "hash(digested)" not in pending

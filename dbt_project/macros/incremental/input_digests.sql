@@ -25,13 +25,10 @@
     invocation; the pre-hook compares the same rows and the post-hook stores them. A pending
     table of another invocation (a run that failed between) is computed again, never reused.
 -#}
-{#- The stored digests; with suffix '_pending', this run's before they are stored. -#}
-{% macro input_digests_relation(suffix='') -%}
-    {%- do return(api.Relation.create(
-        database=this.database,
-        schema='intermediate',
-        identifier=this.identifier ~ '__input_digests' ~ suffix
-    )) -%}
+{#- The stored digests of the model (or of the model named `identifier`); with suffix
+    '_pending', this run's before they are stored. -#}
+{% macro input_digests_relation(suffix='', identifier=none) -%}
+    {%- do return(intermediate_relation((identifier or this.identifier) ~ '__input_digests' ~ suffix)) -%}
 {%- endmacro %}
 
 {% macro input_digests_sql(inputs) -%}
@@ -72,7 +69,7 @@
     {%- if not (execute and input.get('upstream_digests')) -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set upstream = intermediate_relation(input.relation.identifier ~ '__input_digests') -%}
+    {%- set upstream = input_digests_relation(identifier=input.relation.identifier) -%}
     {%- do return(upstream if table_exists(upstream) else none) -%}
 {%- endmacro %}
 

@@ -21,11 +21,7 @@
       pre-hook, before it removes them.
 -#}
 {% macro rewritten_rows_relation(relation) -%}
-    {%- do return(api.Relation.create(
-        database=relation.database,
-        schema='intermediate',
-        identifier=relation.identifier ~ '__rewritten_rows'
-    )) -%}
+    {%- do return(intermediate_relation(relation.identifier ~ '__rewritten_rows')) -%}
 {%- endmacro %}
 
 {#- A bookkeeping table of the tests or the incremental models, in the `intermediate` schema. -#}
