@@ -121,3 +121,31 @@ def test_the_refresh_reads_only_files_it_has_not_seen(refreshed):
         # the kept rows are found by their key's hash (8 bytes a row), not by the key's strings,
         # and fetched by row id (key_hash.sql: rows_with_key_hash)
         assert "rowid in (" in compiled and "keyed._key_hash in (select" in compiled
+
+
+KEYS = {
+    "int_spans_deduplicated": ("trace_id, span_id", "stg_otel__spans"),
+    "int_metric_points_deltas": ("series_key", "stg_otel__metric_points"),
+}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_refresh_records_the_rows_of_the_new_files_keys_for_its_tests(refreshed, model):
+    """The rows the model's tests read in the refresh (rewritten_rows.sql) are every row of a
+    key in the files it had not seen, found by key hash and row id as the model finds them."""
+    keys, staging = KEYS[model]
+    files = ", ".join(f"'{sha}'" for sha in refreshed["unseen"][model])
+    with duckdb.connect() as con:
+        # the predicate names its tables in the catalog dbt wrote them in
+        con.execute(f"attach '{refreshed['incremental']}' as warehouse (read_only)")
+        con.execute("use warehouse")
+        [(predicate,)] = con.execute(
+            f"select predicate from intermediate.{model}__rewritten_rows"
+        ).fetchall()
+        assert "rowid in (" in predicate and "keyed._key_hash in (" in predicate
+        recorded = con.execute(f"select * from intermediate.{model} where {predicate}").fetchall()
+        expected = con.execute(
+            f"select * from intermediate.{model} where ({keys}) in"
+            f" (select {keys} from staging.{staging} where _file_sha256 in ({files}))"
+        ).fetchall()
+    assert expected and sorted(recorded, key=repr) == sorted(expected, key=repr)

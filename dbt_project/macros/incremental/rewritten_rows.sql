@@ -72,9 +72,10 @@
     {{ update_raw_file_coverage(passed, failed) }}
 {%- endmacro %}
 
-{#- Pre-hook: record `predicate` (SQL on the model's columns) as the rows this run may write,
-    with the tests that covered the model until now; then take those tests' coverage away. No
-    record in a full build, or when `predicate` is none (the tests then read every row). -#}
+{#- Pre-hook: record `predicate` (SQL on the model's columns, or its row ids) as the rows this
+    run may write, with the tests that covered the model until now; then take those tests'
+    coverage away. No record in a full build, or when `predicate` is none (the tests then read
+    every row). -#}
 {% macro record_rewritten_rows(predicate) -%}
     {%- if is_incremental() and predicate is not none -%}
         create or replace table {{ rewritten_rows_relation(this) }} as
@@ -111,9 +112,9 @@
 
 {#- The rows of the raw files `this` has not seen (as new_raw_files_filter), as a predicate on
     the model's `key_columns`: the keys those files hold, which the run rewrites whole; with
-    `hashed`, on their hash (key_hash.sql), as the model finds and replaces them. None past
-    `max_literals` files, where the filter compares with `this` and would see nothing new once
-    the run wrote them. -#}
+    `hashed`, the rows of `this` with their hash (key_hash.sql), found as the model finds and
+    replaces them. None past `max_literals` files, where the filter compares with `this` and
+    would see nothing new once the run wrote them. -#}
 {% macro keys_in_new_raw_files(key_columns, relation, max_literals=200, hashed=false) -%}
     {%- if not (execute and is_incremental()) -%}
         {%- do return(none) -%}
@@ -122,14 +123,16 @@
     {%- if hashes | length > max_literals -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set predicate -%}
-        {%- if hashed %}
-        _key_hash in (
+    {%- if hashed -%}
+        {%- set new_key_hashes -%}
             select {{ key_hash(key_columns) }} from {{ relation }}
-        {%- else %}
+            where {{ raw_files_in(hashes) }}
+        {%- endset -%}
+        {%- do return(rows_with_key_hash(this, new_key_hashes)) -%}
+    {%- endif -%}
+    {%- set predicate -%}
         ({{ key_columns | join(', ') }}) in (
             select {{ key_columns | join(', ') }} from {{ relation }}
-        {%- endif %}
             where {{ raw_files_in(hashes) }}
         )
     {%- endset -%}
