@@ -228,13 +228,8 @@
 {#- This run's digests of the inputs, in a table: computed by the first caller of the run. -#}
 {% macro current_input_digests(inputs) -%}
     {%- set pending = input_digests_relation('_pending') -%}
-    {%- if table_exists(pending) -%}
-        {%- set stamped -%}
-            select count(*) from {{ pending }} where invocation_id = '{{ invocation_id }}'
-        {%- endset -%}
-        {%- if run_query(stamped).columns[0].values()[0] > 0 -%}
-            {%- do return(pending) -%}
-        {%- endif -%}
+    {%- if value_of_this_invocation(pending, 'invocation_id') is not none -%}
+        {%- do return(pending) -%}
     {%- endif -%}
     {%- call statement('pending_input_digests') -%}
         create or replace table {{ pending }} as

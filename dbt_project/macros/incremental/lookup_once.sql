@@ -8,14 +8,9 @@
 -#}
 {% macro lookup_once(name, query) -%}
     {%- set memo = intermediate_relation(this.identifier ~ '__' ~ name) -%}
-    {%- if table_exists(memo) -%}
-        {%- set stored -%}
-            select kept_values from {{ memo }} where invocation_id = '{{ invocation_id }}'
-        {%- endset -%}
-        {%- set rows = run_query(stored).columns[0].values() -%}
-        {%- if rows | length > 0 -%}
-            {%- do return(rows[0].split(',') if rows[0] else []) -%}
-        {%- endif -%}
+    {%- set kept = value_of_this_invocation(memo, 'kept_values') -%}
+    {%- if kept is not none -%}
+        {%- do return(kept.split(',') if kept else []) -%}
     {%- endif -%}
     {%- set looked_up = run_query(query).columns[0].values() | list -%}
     {%- call statement('lookup_once_' ~ name) -%}
@@ -25,4 +20,19 @@
             '{{ looked_up | join(',') }}' as kept_values
     {%- endcall -%}
     {%- do return(looked_up) -%}
+{%- endmacro %}
+
+{#- `column` of a row of `relation` stamped with this dbt invocation, or none: no such table
+    (the first run), or only rows of another invocation (a run that failed between). -#}
+{% macro value_of_this_invocation(relation, column) -%}
+    {%- if not table_exists(relation) -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set query -%}
+        select {{ column }} from {{ relation }}
+        where invocation_id = '{{ invocation_id }}'
+        limit 1
+    {%- endset -%}
+    {%- set values = run_query(query).columns[0].values() -%}
+    {%- do return(values[0] if values | length > 0 else none) -%}
 {%- endmacro %}
